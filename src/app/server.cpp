@@ -1,0 +1,166 @@
+#include "app/server.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+
+#include "app/daemon.hpp"
+#include "app/logging_setup.hpp"
+#include "app/signals.hpp"
+#include "base/log.hpp"
+#include "config/config_loader.hpp"
+#include "config/values.hpp"
+#include "net/listener.hpp"
+#include "session/client_session.hpp"
+
+namespace breakwater::app {
+namespace {
+
+std::shared_ptr<const auth::UserList> load_users(const config::Config& config) {
+  if (config.auth_file.empty()) return std::make_shared<auth::UserList>();
+  auto text = config::read_file_from_disk(config.auth_file);
+  if (!text) {
+    BW_LOG_WARN("cannot read auth_file {}: {}", config.auth_file, text.error());
+    return std::make_shared<auth::UserList>();
+  }
+  auto users = std::make_shared<auth::UserList>(auth::parse_userlist(config.auth_file, *text));
+  for (const auto& problem : users->problems) BW_LOG_WARN("{}", problem);
+  return users;
+}
+
+net::ListenSpec listen_spec(const config::Config& config) {
+  net::ListenSpec spec;
+  spec.addresses = config::parse_list(config.listen_addr);
+  spec.port = config.listen_port;
+  spec.unix_socket_dir = config.unix_socket_dir;
+  spec.unix_socket_mode = config.unix_socket_mode;
+  spec.backlog = config.listen_backlog;
+  spec.tcp_defer_accept = config.tcp_defer_accept;
+  spec.share_port_with_other_processes = config.so_reuseport;
+  return spec;
+}
+
+void log_and_exit(int status) {
+  spdlog::shutdown();
+  // Sessions, pools and event loops are not torn down one by one: the kernel closes
+  // every socket at once, and no server can be handed to anyone any more.
+  std::_Exit(status);
+}
+
+}  // namespace
+
+int run_server(const CliOptions& options) {
+  auto loaded = config::load_config(options.config_file);
+  if (!loaded) {
+    std::fprintf(stderr, "%s\n", loaded.error().c_str());
+    return 1;
+  }
+  auto config = std::make_shared<config::Config>(std::move(*loaded));
+  config->verbose = std::max(config->verbose, options.verbose);
+  if (options.daemon && config->pidfile.empty()) {
+    std::fprintf(stderr, "%s: -d needs pidfile to be set\n", options.config_file.c_str());
+    return 1;
+  }
+  if (options.daemon && config->logfile.empty()) {
+    std::fprintf(stderr, "%s: -d needs logfile to be set\n", options.config_file.c_str());
+    return 1;
+  }
+  std::optional<Daemon> daemon;
+  if (options.daemon) {
+    auto detached = Daemon::detach();
+    if (!detached) {
+      std::fprintf(stderr, "%s\n", detached.error().c_str());
+      return 1;
+    }
+    daemon.emplace(std::move(*detached));
+  }
+  auto fail = [&](const std::string& message) {
+    BW_LOG_ERROR("{}", message);
+    if (daemon) daemon->failed(message);
+    if (!options.daemon) std::fprintf(stderr, "%s\n", message.c_str());
+    return 1;
+  };
+  auto logging = setup_logging({!options.quiet && !options.daemon, config->logfile, config->verbose});
+  if (!logging) return fail(logging.error());
+  for (const auto& warning : config->warnings) BW_LOG_WARN("{}", warning);
+  if (options.reboot) BW_LOG_WARN("-R (online restart) is not supported yet; starting normally");
+  if (!config->pidfile.empty()) {
+    auto written = write_pidfile(config->pidfile);
+    if (!written) return fail(written.error());
+  }
+
+  auto users = load_users(*config);
+  const int worker_count = config->effective_workers();
+  net::WorkerGroup workers(worker_count);
+  session::ClientRegistry clients;
+  pool::PoolRegistry pools(config, users, static_cast<size_t>(worker_count));
+  session::SessionContext context{config, users, &pools, &clients};
+
+  auto listeners = net::Listeners::open(workers, listen_spec(*config), [&context](net::Worker& worker, net::Socket socket) {
+    session::start_client_session(worker, std::move(socket), context);
+  });
+  if (!listeners) {
+    remove_pidfile(config->pidfile);
+    return fail(listeners.error());
+  }
+  std::string run_as = options.user.empty() ? config->user : options.user;
+  if (!run_as.empty()) {
+    auto switched = switch_user(run_as);
+    if (!switched) return fail(switched.error());
+  }
+
+  asio::io_context control;
+  bool shutting_down = false;
+  asio::steady_timer drain_timer(control);
+  std::function<void()> drain = [&] {
+    if (clients.connected() == 0) {
+      control.stop();
+      return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(100));
+    drain_timer.async_wait([&](asio::error_code ec) {
+      if (!ec) drain();
+    });
+  };
+  watch_signals(control, {
+                             .safe_shutdown =
+                                 [&] {
+                                   if (shutting_down) {
+                                     BW_LOG_INFO("second SIGINT: shutting down now");
+                                     control.stop();
+                                     return;
+                                   }
+                                   shutting_down = true;
+                                   BW_LOG_INFO("got SIGINT, shutting down once all clients have left");
+                                   (*listeners)->close();
+                                   drain();
+                                 },
+                             .immediate_shutdown =
+                                 [&] {
+                                   BW_LOG_INFO("got SIGTERM, fast exit");
+                                   remove_pidfile(config->pidfile);
+                                   log_and_exit(0);
+                                 },
+                             .not_supported =
+                                 [](int number) { BW_LOG_WARN("signal {} is not supported yet; ignored", number); },
+                         });
+
+  workers.start();
+  (*listeners)->start();
+  for (const auto& name : (*listeners)->describe()) BW_LOG_INFO("listening on {}", name);
+  BW_LOG_INFO("process up: {}, {} worker threads", version_string(), worker_count);
+  if (daemon) daemon->ready();
+  control.run();
+
+  workers.stop();
+  workers.join();
+  for (const auto& pool : pools.pools()) pool->close_idle_servers();
+  remove_pidfile(config->pidfile);
+  BW_LOG_INFO("shutdown complete");
+  log_and_exit(0);
+  return 0;
+}
+
+}  // namespace breakwater::app

@@ -1,0 +1,44 @@
+#include "net/worker_group.hpp"
+
+#include <pthread.h>
+
+#include <string>
+
+namespace breakwater::net {
+
+WorkerGroup::WorkerGroup(int count) {
+  for (int i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(i));
+}
+
+WorkerGroup::~WorkerGroup() {
+  stop();
+  join();
+}
+
+void WorkerGroup::start() {
+  for (auto& worker : workers_) {
+    threads_.emplace_back([w = worker.get()] {
+      w->thread_id_ = std::this_thread::get_id();
+      std::string name = "bw-worker-" + std::to_string(w->id());
+      pthread_setname_np(pthread_self(), name.c_str());
+      w->io_.run();
+    });
+  }
+}
+
+void WorkerGroup::release_guards() {
+  for (auto& worker : workers_) worker->guard_.reset();
+}
+
+void WorkerGroup::stop() {
+  for (auto& worker : workers_) worker->io_.stop();
+}
+
+void WorkerGroup::join() {
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  threads_.clear();
+}
+
+}  // namespace breakwater::net

@@ -1,0 +1,52 @@
+#pragma once
+// The event loops: `workers` threads, each running its own io_context. A client
+// session lives on one worker for its whole life; nothing on a worker's hot path
+// takes a lock except a Pool's.
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <asio.hpp>
+
+namespace breakwater::net {
+
+// Worker-local: its io_context runs on one thread, started by WorkerGroup.
+class Worker {
+ public:
+  explicit Worker(int id) : id_(id), io_(1), guard_(asio::make_work_guard(io_)) {}
+  int id() const { return id_; }
+  asio::io_context& io() { return io_; }
+  bool on_owner_thread() const { return std::this_thread::get_id() == thread_id_; }
+
+ private:
+  friend class WorkerGroup;
+  int id_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::thread::id thread_id_;
+};
+
+class WorkerGroup {
+ public:
+  explicit WorkerGroup(int count);
+  ~WorkerGroup();
+  WorkerGroup(const WorkerGroup&) = delete;
+  WorkerGroup& operator=(const WorkerGroup&) = delete;
+
+  size_t size() const { return workers_.size(); }
+  Worker& worker(size_t index) { return *workers_[index]; }
+
+  void start();
+  // Lets each loop finish once its work is done (graceful).
+  void release_guards();
+  // Stops every loop now.
+  void stop();
+  void join();
+
+ private:
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace breakwater::net

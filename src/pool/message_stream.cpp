@@ -1,0 +1,64 @@
+#include "pool/message_stream.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+
+namespace breakwater::pool {
+
+using asio::experimental::as_tuple;
+using protocol::Bytes;
+using protocol::DecodeStatus;
+
+asio::awaitable<Result<void>> MessageStream::fill(size_t need) {
+  if (start_ > 0 && start_ == end_) start_ = end_ = 0;
+  if (buffer_.size() < start_ + need) {
+    // Compact first; grow only for a message larger than what we hold.
+    std::copy(buffer_.begin() + static_cast<long>(start_), buffer_.begin() + static_cast<long>(end_), buffer_.begin());
+    end_ -= start_;
+    start_ = 0;
+    if (buffer_.size() < need) buffer_.resize(std::max(need, size_t{8192}));
+  }
+  while (end_ - start_ < need) {
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
+                                                    as_tuple(asio::use_awaitable));
+    if (ec) co_return unexpected(ec == asio::error::eof ? std::string("connection closed") : ec.message());
+    end_ += n;
+  }
+  co_return Result<void>{};
+}
+
+template <typename Decode>
+asio::awaitable<Result<decltype(std::declval<Decode>()(protocol::Bytes{}).value)>> MessageStream::read_with(
+    Decode decode) {
+  size_t need = 1;
+  while (true) {
+    if (end_ - start_ >= need) {
+      auto decoded = decode(Bytes(buffer_.data() + start_, end_ - start_));
+      if (decoded.status == DecodeStatus::Invalid) co_return unexpected(std::move(decoded.error));
+      if (decoded.status == DecodeStatus::Complete) {
+        start_ += decoded.consumed;
+        co_return std::move(decoded.value);
+      }
+      need = decoded.need;
+    }
+    auto filled = co_await fill(need);
+    if (!filled) co_return unexpected(filled.error());
+  }
+}
+
+asio::awaitable<Result<protocol::Message>> MessageStream::read_message() {
+  co_return co_await read_with(
+      [this](Bytes bytes) { return protocol::decode_message(bytes, from_, max_length_); });
+}
+
+asio::awaitable<Result<protocol::Bytes>> MessageStream::read_startup_packet() {
+  co_return co_await read_with([](Bytes bytes) { return protocol::decode_startup_packet(bytes); });
+}
+
+asio::awaitable<Result<void>> MessageStream::write(protocol::Bytes bytes) {
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
+                                            as_tuple(asio::use_awaitable));
+  if (ec) co_return unexpected(ec.message());
+  co_return Result<void>{};
+}
+
+}  // namespace breakwater::pool

@@ -1,0 +1,43 @@
+#pragma once
+// Whole-message reads on a socket, for the control paths (startup, login, reset,
+// parameter sync) where the pooler reads messages itself. The relay's hot path
+// does not use this: it forwards raw buffers and only scans headers.
+
+#include <asio.hpp>
+#include <string>
+
+#include "base/result.hpp"
+#include "net/socket.hpp"
+#include "protocol/framing.hpp"
+
+namespace breakwater::pool {
+
+class MessageStream {
+ public:
+  MessageStream(net::Socket& socket, protocol::Direction from, uint32_t max_length)
+      : socket_(socket), from_(from), max_length_(max_length) {}
+
+  // The next typed message; its body stays valid until the next read.
+  asio::awaitable<Result<protocol::Message>> read_message();
+  // The next startup-phase packet body (no type byte).
+  asio::awaitable<Result<protocol::Bytes>> read_startup_packet();
+  asio::awaitable<Result<void>> write(protocol::Bytes bytes);
+
+  // Bytes received past the last message returned (a pipelined client's next
+  // messages): the relay must forward these first.
+  protocol::Bytes pending() const { return {buffer_.data() + start_, end_ - start_}; }
+  void clear_pending() { start_ = end_ = 0; }
+
+ private:
+  template <typename Decode>
+  asio::awaitable<Result<decltype(std::declval<Decode>()(protocol::Bytes{}).value)>> read_with(Decode decode);
+  asio::awaitable<Result<void>> fill(size_t need);
+
+  net::Socket& socket_;
+  protocol::Direction from_;
+  uint32_t max_length_;
+  protocol::ByteBuffer buffer_;
+  size_t start_ = 0, end_ = 0;
+};
+
+}  // namespace breakwater::pool

@@ -1,0 +1,70 @@
+#include "pool/pool_registry.hpp"
+
+#include "protocol/sqlstate.hpp"
+
+namespace breakwater::pool {
+
+ServerTarget make_server_target(const config::Config& config, const config::DatabaseEntry& db,
+                                const std::string& client_database, const std::string& pool_user,
+                                const auth::UserList* users) {
+  ServerTarget target;
+  target.host = db.hosts.empty() ? std::string() : db.hosts.front();
+  target.port = db.port;
+  target.unix_socket_dir = config.unix_socket_dir.empty() ? "/tmp" : config.unix_socket_dir;
+  target.dbname = db.dbname.empty() ? client_database : db.dbname;
+  target.user = pool_user;
+  if (!db.password.empty() && !db.user.empty()) {
+    target.password = db.password;
+  } else if (users != nullptr) {
+    if (const std::string* secret = users->find(pool_user)) target.password = *secret;
+  }
+  if (!db.client_encoding.empty()) target.startup_parameters.emplace_back("client_encoding", db.client_encoding);
+  if (!db.datestyle.empty()) target.startup_parameters.emplace_back("datestyle", db.datestyle);
+  if (!db.timezone.empty()) target.startup_parameters.emplace_back("timezone", db.timezone);
+  if (!db.application_name.empty()) target.startup_parameters.emplace_back("application_name", db.application_name);
+  target.connect_query = db.connect_query;
+  target.connect_timeout_s = config.server_connect_timeout;
+  target.max_packet_size = static_cast<uint32_t>(config.max_packet_size);
+  return target;
+}
+
+PoolSettings make_pool_settings(const config::Config& config, const config::DatabaseEntry& db) {
+  PoolSettings settings;
+  settings.pool_size = db.pool_size.value_or(config.default_pool_size);
+  settings.query_wait_timeout_s = config.query_wait_timeout;
+  settings.server_login_retry_s = config.server_login_retry;
+  settings.server_reset_query = config.server_reset_query;
+  return settings;
+}
+
+PoolRegistry::PoolRegistry(std::shared_ptr<const config::Config> config, std::shared_ptr<const auth::UserList> users,
+                           size_t worker_count)
+    : config_(std::move(config)), users_(std::move(users)), worker_count_(worker_count) {}
+
+Result<std::shared_ptr<Pool>, protocol::ClientError> PoolRegistry::find_or_create(const std::string& database,
+                                                                                  const std::string& client_user) {
+  const config::DatabaseEntry* db = config_->find_database(database);
+  if (db == nullptr && config_->fallback_db) db = &*config_->fallback_db;
+  if (db == nullptr) {
+    return unexpected(protocol::ClientError{protocol::sqlstate::kInvalidCatalogName, "no such database: " + database});
+  }
+  // A forced user (user= in the entry) means one pool for the whole database.
+  const std::string& pool_user = db->user.empty() ? client_user : db->user;
+  std::lock_guard lock(mutex_);
+  auto& pool = pools_[{database, pool_user}];
+  if (!pool) {
+    pool = std::make_shared<Pool>(database, pool_user,
+                                  make_server_target(*config_, *db, database, pool_user, users_.get()),
+                                  make_pool_settings(*config_, *db), worker_count_);
+  }
+  return pool;
+}
+
+std::vector<std::shared_ptr<Pool>> PoolRegistry::pools() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<Pool>> all;
+  for (const auto& [key, pool] : pools_) all.push_back(pool);
+  return all;
+}
+
+}  // namespace breakwater::pool

@@ -1,0 +1,47 @@
+#pragma once
+// One connection to PostgreSQL. Owned by its Pool while idle and by the client
+// session's ServerLease while linked; only the Pool's lock guards moves between them.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "net/socket.hpp"
+#include "protocol/backend_messages.hpp"
+
+namespace breakwater::pool {
+
+// ParameterStatus values, in the order the server reported them.
+class ParameterMap {
+ public:
+  void set(std::string_view name, std::string_view value);
+  const std::string* find(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+struct ServerConnection {
+  ServerConnection(uint64_t id_, net::Socket socket_, int worker_id_)
+      : id(id_), socket(std::move(socket_)), worker_id(worker_id_) {}
+
+  uint64_t id;
+  net::Socket socket;
+  int worker_id;  // whose io_context the socket is registered with
+  std::string address;  // "host:port" or the unix socket path
+  protocol::BackendKeyData key;  // for forwarding cancel requests
+  ParameterMap params;
+  std::chrono::steady_clock::time_point connected_at = std::chrono::steady_clock::now();
+
+  // Moves the socket onto another worker's event loop (release the fd, register
+  // it with the target's reactor). The socket must have no operation pending.
+  void move_to(asio::io_context& io, int new_worker_id);
+  // False when PostgreSQL closed the connection or sent something while idle
+  // (a FATAL from pg_terminate_backend): such a server must not be reused.
+  bool looks_alive();
+};
+
+}  // namespace breakwater::pool

@@ -1,0 +1,261 @@
+#include "pool/server_connector.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <chrono>
+
+#include "auth/md5.hpp"
+#include "base/log.hpp"
+#include "net/endpoint.hpp"
+#include "net/socket_options.hpp"
+#include "pool/message_stream.hpp"
+#include "protocol/message_writer.hpp"
+#include "protocol/sqlstate.hpp"
+
+namespace breakwater::pool {
+namespace {
+
+using asio::experimental::as_tuple;
+using protocol::AuthCode;
+using protocol::ByteBuffer;
+
+ConnectError failed(std::string message) { return {std::move(message), std::nullopt}; }
+
+// Resolves the target to endpoints: a unix socket path, or TCP addresses.
+asio::awaitable<Result<std::vector<net::Endpoint>, ConnectError>> resolve(const ServerTarget& target) {
+  std::vector<net::Endpoint> endpoints;
+  if (target.host.empty() || target.host.front() == '/') {
+    std::string dir = target.host.empty() ? target.unix_socket_dir : target.host;
+    endpoints.push_back(net::unix_endpoint(net::unix_socket_path(dir, target.port)));
+    co_return endpoints;
+  }
+  asio::error_code ec;
+  auto address = asio::ip::make_address(target.host, ec);
+  if (!ec) {
+    endpoints.emplace_back(asio::ip::tcp::endpoint(address, static_cast<uint16_t>(target.port)));
+    co_return endpoints;
+  }
+  asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
+  auto [rec, results] =
+      co_await resolver.async_resolve(target.host, std::to_string(target.port), as_tuple(asio::use_awaitable));
+  if (rec) co_return unexpected(failed("cannot resolve host \"" + target.host + "\": " + rec.message()));
+  for (const auto& entry : results) endpoints.emplace_back(entry.endpoint());
+  co_return endpoints;
+}
+
+std::string describe_target(const ServerTarget& target) {
+  if (target.host.empty() || target.host.front() == '/') {
+    return net::unix_socket_path(target.host.empty() ? target.unix_socket_dir : target.host, target.port);
+  }
+  return target.host + ":" + std::to_string(target.port);
+}
+
+protocol::ClientError server_error(protocol::Bytes body) {
+  auto fields = protocol::parse_error_fields(body);
+  if (!fields) return {protocol::sqlstate::kProtocolViolation, "server sent a malformed error"};
+  return {fields->sqlstate, fields->message, fields->detail, fields->severity.empty() ? "FATAL" : fields->severity};
+}
+
+asio::awaitable<Result<void, ConnectError>> authenticate(MessageStream& stream, const ServerTarget& target,
+                                                         const protocol::AuthenticationRequest& request) {
+  ByteBuffer out;
+  switch (request.code) {
+    case AuthCode::Ok:
+      co_return Result<void, ConnectError>{};
+    case AuthCode::CleartextPassword:
+      if (target.password.empty() || auth::is_md5_secret(target.password)) {
+        co_return unexpected(failed("server asked for a cleartext password and none is configured for user \"" +
+                                    target.user + "\""));
+      }
+      protocol::write_password_message(out, target.password);
+      break;
+    case AuthCode::Md5Password: {
+      if (target.password.empty()) {
+        co_return unexpected(failed("server asked for an md5 password and none is configured for user \"" +
+                                    target.user + "\""));
+      }
+      std::array<uint8_t, 4> salt{};
+      std::copy(request.data.begin(), request.data.end(), salt.begin());
+      protocol::write_password_message(out, auth::md5_response(target.user, target.password, salt));
+      break;
+    }
+    case AuthCode::Sasl:
+      co_return unexpected(failed("server asked for SCRAM-SHA-256 authentication, not supported yet for user \"" +
+                                  target.user + "\""));
+    default:
+      co_return unexpected(failed("server asked for an unsupported authentication method (code " +
+                                  std::to_string(static_cast<uint32_t>(request.code)) + ")"));
+  }
+  auto written = co_await stream.write(out);
+  if (!written) co_return unexpected(failed("write to server failed: " + written.error()));
+  co_return Result<void, ConnectError>{};
+}
+
+asio::awaitable<Result<void, ConnectError>> login(ServerConnection& server, const ServerTarget& target) {
+  std::vector<std::pair<std::string_view, std::string_view>> parameters{{"user", target.user},
+                                                                         {"database", target.dbname}};
+  for (const auto& [name, value] : target.startup_parameters) parameters.emplace_back(name, value);
+  ByteBuffer out;
+  protocol::write_startup_message(out, parameters);
+  MessageStream stream(server.socket, protocol::Direction::Backend, target.max_packet_size);
+  auto written = co_await stream.write(out);
+  if (!written) co_return unexpected(failed("write to server failed: " + written.error()));
+  while (true) {
+    auto message = co_await stream.read_message();
+    if (!message) co_return unexpected(failed("login failed: " + message.error()));
+    switch (message->type) {
+      case 'R': {
+        auto request = protocol::parse_authentication(message->body);
+        if (!request) co_return unexpected(failed(request.error()));
+        auto answered = co_await authenticate(stream, target, *request);
+        if (!answered) co_return unexpected(answered.error());
+        break;
+      }
+      case 'S': {
+        auto status = protocol::parse_parameter_status(message->body);
+        if (!status) co_return unexpected(failed(status.error()));
+        server.params.set(status->name, status->value);
+        break;
+      }
+      case 'K': {
+        auto key = protocol::parse_backend_key_data(message->body);
+        if (!key) co_return unexpected(failed(key.error()));
+        server.key = *key;
+        break;
+      }
+      case 'E': {
+        auto error = server_error(message->body);
+        co_return unexpected(ConnectError{"server refused login: " + error.message, error});
+      }
+      case 'N':
+        break;
+      case 'Z':
+        if (stream.pending().size() != 0) co_return unexpected(failed("unexpected data after ReadyForQuery"));
+        co_return Result<void, ConnectError>{};
+      default:
+        co_return unexpected(failed(std::string("unexpected message during login: ") + message->type));
+    }
+  }
+}
+
+}  // namespace
+
+asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect_server(const ServerTarget& target,
+                                                                                        uint64_t id, int worker_id) {
+  auto executor = co_await asio::this_coro::executor;
+  auto endpoints = co_await resolve(target);
+  if (!endpoints) co_return unexpected(endpoints.error());
+
+  auto server = std::make_unique<ServerConnection>(id, net::Socket(executor), worker_id);
+  server->address = describe_target(target);
+
+  // The deadline closes the socket, which fails whatever step is pending. `alive`
+  // tells a late timer handler that the connection is no longer ours to touch.
+  auto alive = std::make_shared<bool>(true);
+  auto timed_out = std::make_shared<bool>(false);
+  asio::steady_timer deadline(executor);
+  double timeout_s = target.connect_timeout_s > 0 ? target.connect_timeout_s : 365.0 * 86400;
+  deadline.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(std::chrono::duration<double>(timeout_s)));
+  deadline.async_wait([alive, timed_out, socket = &server->socket](asio::error_code ec) {
+    if (ec || !*alive) return;
+    *timed_out = true;
+    asio::error_code ignored;
+    socket->close(ignored);
+  });
+  auto finish = [&](auto result) {
+    *alive = false;
+    deadline.cancel();
+    return result;
+  };
+
+  asio::error_code ec = asio::error::host_not_found;
+  for (const auto& endpoint : *endpoints) {
+    asio::error_code close_ec;
+    server->socket.close(close_ec);
+    std::tie(ec) = co_await server->socket.async_connect(endpoint, as_tuple(asio::use_awaitable));
+    if (!ec || *timed_out) break;
+  }
+  if (ec || *timed_out) {
+    std::string why = *timed_out ? "timed out after " + std::to_string(static_cast<int>(target.connect_timeout_s)) + "s"
+                                 : ec.message();
+    co_return finish(Result<std::unique_ptr<ServerConnection>, ConnectError>(
+        unexpected(failed("cannot connect to " + server->address + ": " + why))));
+  }
+  net::apply_tcp_options(server->socket, {});
+
+  auto logged_in = co_await login(*server, target);
+  if (!logged_in) {
+    auto error = logged_in.error();
+    if (*timed_out) error.message = "login to " + server->address + " timed out";
+    co_return finish(Result<std::unique_ptr<ServerConnection>, ConnectError>(unexpected(std::move(error))));
+  }
+  if (!target.connect_query.empty()) {
+    // PgBouncer logs connect_query errors and carries on.
+    auto ran = co_await run_simple_query(*server, target.connect_query, target.max_packet_size);
+    if (!ran) {
+      if (*timed_out || !server->socket.is_open()) {
+        co_return finish(Result<std::unique_ptr<ServerConnection>, ConnectError>(
+            unexpected(failed("connect_query on " + server->address + " failed: " + ran.error()))));
+      }
+      BW_LOG_WARN("S-{:#x}: connect_query failed: {}", id, ran.error());
+    }
+  }
+  co_return finish(Result<std::unique_ptr<ServerConnection>, ConnectError>(std::move(server)));
+}
+
+asio::awaitable<Result<void>> run_simple_query(ServerConnection& server, std::string_view sql,
+                                               uint32_t max_packet_size) {
+  ByteBuffer out;
+  protocol::write_query(out, sql);
+  MessageStream stream(server.socket, protocol::Direction::Backend, max_packet_size);
+  auto written = co_await stream.write(out);
+  if (!written) co_return unexpected(written.error());
+  std::string error;
+  while (true) {
+    auto message = co_await stream.read_message();
+    if (!message) co_return unexpected(message.error());
+    if (message->type == 'E') {
+      error = server_error(message->body).message;
+    } else if (message->type == 'S') {
+      if (auto status = protocol::parse_parameter_status(message->body)) server.params.set(status->name, status->value);
+    } else if (message->type == 'Z') {
+      auto status = protocol::parse_ready_for_query(message->body);
+      if (!status) co_return unexpected(status.error());
+      if (stream.pending().size() != 0) co_return unexpected(std::string("unexpected data after ReadyForQuery"));
+      if (!error.empty()) co_return unexpected(error);
+      if (*status != 'I') co_return unexpected(std::string("server is still in a transaction"));
+      co_return Result<void>{};
+    } else if (message->type == 'G' || message->type == 'H') {
+      // COPY cannot be answered here: the server is in a state we cannot finish.
+      co_return unexpected(std::string("query started a COPY"));
+    }
+  }
+}
+
+}  // namespace breakwater::pool
+
+namespace breakwater::pool {
+
+asio::awaitable<Result<void>> send_cancel_request(const ServerTarget& target, protocol::BackendKeyData key) {
+  auto executor = co_await asio::this_coro::executor;
+  auto endpoints = co_await resolve(target);
+  if (!endpoints) co_return unexpected(endpoints.error().message);
+  net::Socket socket(executor);
+  asio::error_code ec = asio::error::host_not_found;
+  for (const auto& endpoint : *endpoints) {
+    asio::error_code ignored;
+    socket.close(ignored);
+    std::tie(ec) = co_await socket.async_connect(endpoint, as_tuple(asio::use_awaitable));
+    if (!ec) break;
+  }
+  if (ec) co_return unexpected(ec.message());
+  ByteBuffer out;
+  protocol::write_cancel_request(out, key);
+  auto [wec, n] = co_await asio::async_write(socket, asio::buffer(out), as_tuple(asio::use_awaitable));
+  if (wec) co_return unexpected(wec.message());
+  // PostgreSQL closes the connection once it has read the request.
+  char byte;
+  co_await socket.async_read_some(asio::buffer(&byte, 1), as_tuple(asio::use_awaitable));
+  co_return Result<void>{};
+}
+
+}  // namespace breakwater::pool

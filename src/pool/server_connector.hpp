@@ -1,0 +1,54 @@
+#pragma once
+// Opens and logs in a server connection: TCP or unix socket, StartupMessage,
+// authentication (trust, cleartext, md5), ParameterStatus and BackendKeyData
+// until ReadyForQuery, then connect_query. All of it within server_connect_timeout.
+
+#include <asio.hpp>
+#include <optional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "pool/server_connection.hpp"
+#include "protocol/client_error.hpp"
+
+namespace breakwater::pool {
+
+// Where and how a pool connects; built from the config when the pool is created.
+struct ServerTarget {
+  std::string host;  // name or address; "/dir" = unix socket in dir; empty = unix_socket_dir
+  int port = 5432;
+  std::string unix_socket_dir = "/tmp";
+  std::string dbname;
+  std::string user;
+  std::string password;  // plain or md5 secret; empty = none known
+  std::vector<std::pair<std::string, std::string>> startup_parameters;
+  std::string connect_query;
+  double connect_timeout_s = 15;
+  uint32_t max_packet_size = 0x7fffffff;
+};
+
+// A failed login. The message says what went wrong; when PostgreSQL itself
+// refused, `from_server` holds its error for the client.
+struct ConnectError {
+  std::string message;
+  std::optional<protocol::ClientError> from_server;
+};
+
+asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect_server(const ServerTarget& target,
+                                                                                        uint64_t id, int worker_id);
+
+// Runs one simple query on an idle server and reads to ReadyForQuery. Fails on an
+// ErrorResponse or a status other than idle (used for server_reset_query).
+asio::awaitable<Result<void>> run_simple_query(ServerConnection& server, std::string_view sql,
+                                               uint32_t max_packet_size);
+
+}  // namespace breakwater::pool
+
+namespace breakwater::pool {
+
+// Opens a new connection to the target and sends it a CancelRequest for `key`.
+asio::awaitable<Result<void>> send_cancel_request(const ServerTarget& target, protocol::BackendKeyData key);
+
+}  // namespace breakwater::pool

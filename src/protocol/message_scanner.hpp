@@ -1,0 +1,88 @@
+#pragma once
+// Follows message boundaries in a byte stream that arrives in arbitrary chunks,
+// so the relay can forward whole buffers untouched and still see the type of each
+// message. Bodies are copied only for the types the caller asks to capture (small
+// ones: ReadyForQuery, ParameterStatus, ErrorResponse), never for DataRow or
+// CopyData, so a large result streams through without being buffered.
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <string>
+
+#include "protocol/framing.hpp"
+
+namespace breakwater::protocol {
+
+struct ScannedMessage {
+  char type = 0;
+  uint32_t length = 0;  // as on the wire
+  Bytes body;           // the whole body when captured and complete, else empty
+  bool captured = false;
+};
+
+class MessageScanner {
+ public:
+  // Bodies of captured types larger than this are reported without a body.
+  static constexpr size_t kCaptureLimit = 64 * 1024;
+
+  MessageScanner(Direction direction, uint32_t max_length) : direction_(direction), max_length_(max_length) {}
+
+  void capture(char type) { capture_[static_cast<uint8_t>(type)] = true; }
+
+  // Scans `chunk`. For every message that ends inside it, calls
+  // `on_message(const ScannedMessage&) -> bool`; returning false stops the scan
+  // right after that message. Returns the bytes consumed, or -1 when the framing
+  // is invalid (error() says why). An incomplete header at the end of `chunk` is
+  // not consumed: the caller presents those bytes again with what follows, so a
+  // header is always seen whole and a message can be cut out exactly.
+  template <typename OnMessage>
+  long feed(Bytes chunk, OnMessage&& on_message);
+
+  // True between messages: the next byte starts a new header.
+  bool at_boundary() const { return !in_body_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  Direction direction_;
+  uint32_t max_length_;
+  std::array<bool, 256> capture_{};
+  bool in_body_ = false;
+  MessageHeader current_{};
+  size_t body_left_ = 0;
+  bool capturing_ = false;
+  ByteBuffer captured_;
+  std::string error_;
+};
+
+template <typename OnMessage>
+long MessageScanner::feed(Bytes chunk, OnMessage&& on_message) {
+  size_t pos = 0;
+  while (pos < chunk.size()) {
+    if (!in_body_) {
+      if (chunk.size() - pos < kHeaderSize) break;
+      auto header = peek_header(chunk.subspan(pos), direction_, max_length_);
+      if (header.status != DecodeStatus::Complete) {
+        error_ = header.error;
+        return -1;
+      }
+      pos += kHeaderSize;
+      current_ = header.value;
+      in_body_ = true;
+      body_left_ = current_.body_size();
+      capturing_ = capture_[static_cast<uint8_t>(current_.type)] && body_left_ <= kCaptureLimit;
+      captured_.clear();
+    }
+    size_t take = std::min(body_left_, chunk.size() - pos);
+    if (capturing_) captured_.insert(captured_.end(), chunk.data() + pos, chunk.data() + pos + take);
+    pos += take;
+    body_left_ -= take;
+    if (body_left_ > 0) break;
+    in_body_ = false;
+    ScannedMessage message{current_.type, current_.length, capturing_ ? Bytes(captured_) : Bytes(), capturing_};
+    if (!on_message(message)) break;
+  }
+  return static_cast<long>(pos);
+}
+
+}  // namespace breakwater::protocol

@@ -1,0 +1,20 @@
+#include "session/cancel.hpp"
+
+#include "base/log.hpp"
+#include "pool/server_connector.hpp"
+
+namespace breakwater::session {
+
+asio::awaitable<void> forward_cancel(const ClientRegistry& registry, protocol::BackendKeyData client_key) {
+  auto route = registry.find(client_key);
+  if (!route) {
+    BW_LOG_DEBUG("cancel request with unknown key ignored");
+    co_return;
+  }
+  auto linked = route->current();
+  if (!linked) co_return;  // the client is between queries: nothing to cancel
+  auto sent = co_await pool::send_cancel_request(linked->first, linked->second);
+  if (!sent) BW_LOG_WARN("cancel request could not reach the server: {}", sent.error());
+}
+
+}  // namespace breakwater::session

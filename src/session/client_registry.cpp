@@ -1,0 +1,63 @@
+#include "session/client_registry.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+namespace breakwater::session {
+
+void CancelRoute::link(const pool::ServerTarget& target, protocol::BackendKeyData server_key) {
+  std::lock_guard lock(mutex_);
+  linked_.emplace(target, server_key);
+}
+
+void CancelRoute::unlink() {
+  std::lock_guard lock(mutex_);
+  linked_.reset();
+}
+
+std::optional<std::pair<pool::ServerTarget, protocol::BackendKeyData>> CancelRoute::current() const {
+  std::lock_guard lock(mutex_);
+  return linked_;
+}
+
+bool ClientRegistry::try_admit(int max_client_conn) {
+  int current = clients_.load(std::memory_order_relaxed);
+  while (current < max_client_conn) {
+    if (clients_.compare_exchange_weak(current, current + 1, std::memory_order_relaxed)) return true;
+  }
+  return false;
+}
+
+void ClientRegistry::leave() { clients_.fetch_sub(1, std::memory_order_relaxed); }
+
+std::pair<protocol::BackendKeyData, std::shared_ptr<CancelRoute>> ClientRegistry::register_client() {
+  auto route = std::make_shared<CancelRoute>();
+  std::lock_guard lock(mutex_);
+  while (true) {
+    // Random keys: a cancel request must not be guessable from another client's key.
+    protocol::BackendKeyData key;
+    uint32_t words[2];
+    RAND_bytes(reinterpret_cast<unsigned char*>(words), sizeof words);
+    key.process_id = words[0] & 0x7fffffff;  // clients print it as a signed pid
+    key.secret_key = words[1];
+    if (key.process_id == 0 || routes_.contains(key.process_id)) continue;
+    routes_.emplace(key.process_id, std::make_pair(key.secret_key, route));
+    return {key, route};
+  }
+}
+
+void ClientRegistry::unregister_client(protocol::BackendKeyData key) {
+  std::lock_guard lock(mutex_);
+  routes_.erase(key.process_id);
+}
+
+std::shared_ptr<CancelRoute> ClientRegistry::find(protocol::BackendKeyData key) const {
+  std::lock_guard lock(mutex_);
+  auto it = routes_.find(key.process_id);
+  if (it == routes_.end()) return nullptr;
+  uint32_t expected = it->second.first;
+  if (CRYPTO_memcmp(&expected, &key.secret_key, sizeof expected) != 0) return nullptr;
+  return it->second.second;
+}
+
+}  // namespace breakwater::session

@@ -1,0 +1,48 @@
+#pragma once
+// Process-wide table of client sessions: admission under max_client_conn, the
+// BackendKeyData each client is given, and where its cancel requests must go.
+// Shared by all workers: guarded by mutex_ (touched at connect, link and close only).
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "pool/pool.hpp"
+#include "protocol/backend_messages.hpp"
+
+namespace breakwater::session {
+
+// Where a client's CancelRequest is forwarded: the server it is linked to, if any.
+class CancelRoute {
+ public:
+  void link(const pool::ServerTarget& target, protocol::BackendKeyData server_key);
+  void unlink();
+  std::optional<std::pair<pool::ServerTarget, protocol::BackendKeyData>> current() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::optional<std::pair<pool::ServerTarget, protocol::BackendKeyData>> linked_;
+};
+
+class ClientRegistry {
+ public:
+  // Counts a new client; false (and not counted) when max_client_conn are connected.
+  bool try_admit(int max_client_conn);
+  void leave();
+  int connected() const { return clients_.load(std::memory_order_relaxed); }
+
+  // A fresh BackendKeyData for a client and its cancel route.
+  std::pair<protocol::BackendKeyData, std::shared_ptr<CancelRoute>> register_client();
+  void unregister_client(protocol::BackendKeyData key);
+  // The route for a cancel request; the secret is compared in constant time.
+  std::shared_ptr<CancelRoute> find(protocol::BackendKeyData key) const;
+
+ private:
+  std::atomic<int> clients_{0};
+  mutable std::mutex mutex_;
+  std::unordered_map<uint32_t, std::pair<uint32_t, std::shared_ptr<CancelRoute>>> routes_;
+};
+
+}  // namespace breakwater::session

@@ -1,0 +1,293 @@
+#include "session/client_session.hpp"
+
+#include <openssl/rand.h>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <atomic>
+#include <chrono>
+
+#include "auth/md5.hpp"
+#include "base/assert.hpp"
+#include "base/log.hpp"
+#include "net/endpoint.hpp"
+#include "net/socket_options.hpp"
+#include "protocol/sqlstate.hpp"
+#include "session/cancel.hpp"
+#include "session/param_sync.hpp"
+#include "session/relay.hpp"
+#include "session/startup_phase.hpp"
+
+namespace breakwater::session {
+namespace {
+
+using asio::experimental::as_tuple;
+using protocol::ClientError;
+namespace sqlstate = protocol::sqlstate;
+using Clock = std::chrono::steady_clock;
+
+std::atomic<uint64_t> next_client_id{1};
+
+ClientError password_failed(const std::string& user) {
+  return {sqlstate::kInvalidPassword, "password authentication failed for user \"" + user + "\""};
+}
+
+class ClientSession {
+ public:
+  ClientSession(net::Worker& worker, net::Socket socket, SessionContext context)
+      : worker_(worker),
+        socket_(std::move(socket)),
+        context_(std::move(context)),
+        config_(*context_.config),
+        stream_(socket_, protocol::Direction::Frontend, static_cast<uint32_t>(config_.max_packet_size)),
+        id_(next_client_id.fetch_add(1, std::memory_order_relaxed)),
+        peer_(net::describe_peer(socket_)),
+        started_(Clock::now()) {}
+
+  asio::awaitable<void> run() {
+    admitted_ = context_.clients->try_admit(config_.max_client_conn);
+    auto outcome = co_await serve();
+    co_await finish(outcome);
+  }
+
+ private:
+  // The story of a session; any step's error ends it.
+  asio::awaitable<Result<RelayResult, ClientError>> serve() {
+    arm_login_timeout();
+    auto request = co_await read_startup(stream_);
+    if (!request) co_return unexpected(request.error());
+    if (request->is_cancel) {
+      co_await forward_cancel(*context_.clients, {request->cancel.process_id, request->cancel.secret_key});
+      is_cancel_ = true;
+      co_return unexpected(ClientError{});
+    }
+    if (!admitted_) {
+      co_return unexpected(ClientError{sqlstate::kTooManyConnections, "no more connections allowed (max_client_conn)"});
+    }
+    auto params = check_startup_parameters(request->startup, config_);
+    if (!params) co_return unexpected(params.error());
+    params_ = std::move(*params);
+    prefix_ = base::connection_prefix('C', id_, params_.database, params_.user, peer_);
+    if (config_.log_connections) {
+      BW_LOG_INFO("{} login attempt: db={} user={} tls=no", prefix_, params_.database, params_.user);
+    }
+    auto pool = context_.pools->find_or_create(params_.database, params_.user);
+    if (!pool) co_return unexpected(pool.error());
+    auto authenticated = co_await authenticate();
+    if (!authenticated) co_return unexpected(authenticated.error());
+    login_done_ = true;
+
+    auto lease = co_await (*pool)->acquire(worker_);
+    if (!lease) co_return unexpected(lease.error());
+    lease_ = std::move(*lease);
+    auto synced = co_await sync_parameters(lease_.server(), params_.tracked, config_);
+    if (!synced) co_return unexpected(synced.error());
+    auto welcomed = co_await welcome();
+    if (!welcomed) co_return unexpected(welcomed.error());
+
+    cancel_route_->link((*pool)->target(), lease_->key);
+    auto pending = stream_.pending();
+    RelayOptions options{std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
+                         static_cast<uint32_t>(config_.max_packet_size)};
+    auto result = co_await relay_session(socket_, lease_.server(), pending, options);
+    cancel_route_->unlink();
+    co_return result;
+  }
+
+  void arm_login_timeout() {
+    if (config_.client_login_timeout <= 0) return;
+    login_timer_ = std::make_unique<asio::steady_timer>(worker_.io());
+    login_timer_->expires_after(std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(config_.client_login_timeout)));
+    login_timer_->async_wait([this, alive = alive_](asio::error_code ec) {
+      if (ec || !*alive || login_done_) return;
+      login_timed_out_ = true;
+      asio::error_code ignored;
+      socket_.close(ignored);
+    });
+  }
+
+  asio::awaitable<Result<void, ClientError>> authenticate() {
+    const std::string* secret = context_.users ? context_.users->find(params_.user) : nullptr;
+    switch (config_.auth_type) {
+      case config::AuthType::Any:
+        co_return Result<void, ClientError>{};
+      case config::AuthType::Trust:
+        if (secret == nullptr) {
+          co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "no such user: " + params_.user});
+        }
+        co_return Result<void, ClientError>{};
+      case config::AuthType::Plain:
+        co_return co_await check_password(secret, /*md5=*/false);
+      case config::AuthType::Md5:
+        co_return co_await check_password(secret, /*md5=*/true);
+      default:
+        co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "unsupported auth_type"});
+    }
+  }
+
+  // Asks for a password even for an unknown user, so a client cannot tell which
+  // users exist; the answer is compared in constant time.
+  asio::awaitable<Result<void, ClientError>> check_password(const std::string* secret, bool md5) {
+    protocol::ByteBuffer out;
+    std::array<uint8_t, 4> salt{};
+    if (md5) {
+      RAND_bytes(salt.data(), static_cast<int>(salt.size()));
+      protocol::write_authentication(out, protocol::AuthCode::Md5Password, protocol::Bytes(salt));
+    } else {
+      protocol::write_authentication(out, protocol::AuthCode::CleartextPassword);
+    }
+    auto written = co_await stream_.write(out);
+    if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
+    auto message = co_await stream_.read_message();
+    if (!message) co_return unexpected(ClientError{sqlstate::kProtocolViolation, message.error()});
+    if (message->type != 'p') {
+      co_return unexpected(ClientError{sqlstate::kProtocolViolation, "expected a password message"});
+    }
+    auto answer = protocol::parse_password(message->body);
+    if (!answer) co_return unexpected(ClientError{sqlstate::kProtocolViolation, answer.error()});
+    bool scram_secret = secret != nullptr && secret->rfind("SCRAM-SHA-256$", 0) == 0;
+    if (secret == nullptr || scram_secret) {
+      if (scram_secret) BW_LOG_WARN("{} SCRAM secrets are not supported yet", prefix_);
+      co_return unexpected(password_failed(params_.user));
+    }
+    bool ok = false;
+    if (md5) {
+      ok = auth::constant_time_equals(*answer, auth::md5_response(params_.user, *secret, salt));
+    } else if (auth::is_md5_secret(*secret)) {
+      ok = auth::constant_time_equals(auth::md5_secret(params_.user, *answer), *secret);
+    } else {
+      ok = auth::constant_time_equals(*answer, *secret);
+    }
+    if (!ok) co_return unexpected(password_failed(params_.user));
+    co_return Result<void, ClientError>{};
+  }
+
+  // AuthenticationOk, the server's parameters, our BackendKeyData, ReadyForQuery.
+  asio::awaitable<Result<void, ClientError>> welcome() {
+    protocol::ByteBuffer out;
+    protocol::write_authentication(out, protocol::AuthCode::Ok);
+    for (const auto& [name, value] : lease_->params.items()) protocol::write_parameter_status(out, name, value);
+    auto [key, route] = context_.clients->register_client();
+    key_ = key;
+    cancel_route_ = std::move(route);
+    registered_ = true;
+    protocol::write_backend_key_data(out, key_);
+    protocol::write_ready_for_query(out, 'I');
+    auto written = co_await stream_.write(out);
+    if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
+    co_return Result<void, ClientError>{};
+  }
+
+  // The one exit: log, tell the client, return or close the server.
+  asio::awaitable<void> finish(const Result<RelayResult, ClientError>& outcome) {
+    *alive_ = false;
+    if (login_timer_) login_timer_->cancel();
+    std::string reason;
+    std::optional<ClientError> tell_client;
+    bool server_reusable = false;
+    if (!outcome) {
+      if (login_timed_out_) {
+        reason = "client_login_timeout";
+      } else if (!is_cancel_) {
+        tell_client = outcome.error();
+        reason = outcome.error().message;
+      }
+    } else {
+      const RelayResult& relay = *outcome;
+      switch (relay.end) {
+        case RelayEnd::ClientTerminated: reason = "client close request"; break;
+        case RelayEnd::ClientGone: reason = "client unexpected eof"; break;
+        case RelayEnd::ServerGone:
+          reason = "server conn crashed?";
+          tell_client = ClientError{sqlstate::kProtocolViolation, "server conn crashed?"};
+          break;
+        case RelayEnd::ClientProtocolError:
+          reason = "client protocol error: " + relay.detail;
+          tell_client = ClientError{sqlstate::kProtocolViolation, "protocol error: " + relay.detail};
+          break;
+        case RelayEnd::ServerProtocolError:
+          reason = "server protocol error: " + relay.detail;
+          tell_client = ClientError{sqlstate::kProtocolViolation, "server protocol error"};
+          break;
+      }
+      server_reusable = relay.end != RelayEnd::ServerGone && relay.end != RelayEnd::ServerProtocolError &&
+                        relay.link.server_clean();
+    }
+    if (tell_client && socket_.is_open()) {
+      if (config_.log_pooler_errors) BW_LOG_WARN("{} pooler error: {}", prefix_or_peer(), tell_client->message);
+      protocol::ByteBuffer out;
+      protocol::write_error_response(out, tell_client->spec());
+      co_await stream_.write(out);
+    }
+    asio::error_code ignored;
+    socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+    socket_.close(ignored);
+    if (registered_) context_.clients->unregister_client(key_);
+    if (admitted_) context_.clients->leave();
+    co_await return_server(server_reusable);
+    if (config_.log_disconnections && !is_cancel_ && (login_done_ || !reason.empty())) {
+      auto age = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count();
+      BW_LOG_INFO("{} closing because: {} (age={}s)", prefix_or_peer(), reason, age);
+    }
+  }
+
+  // server_reset_query runs before another client may have the server.
+  asio::awaitable<void> return_server(bool reusable) {
+    if (!lease_) co_return;
+    if (reusable && !config_.server_reset_query.empty()) {
+      auto reset = co_await pool::run_simple_query(lease_.server(), config_.server_reset_query,
+                                                   static_cast<uint32_t>(config_.max_packet_size));
+      if (!reset) {
+        BW_LOG_WARN("S-{:#x}: server_reset_query failed: {}", lease_->id, reset.error());
+        reusable = false;
+      }
+    }
+    if (reusable) {
+      lease_.release_clean();
+    } else {
+      lease_.close();
+    }
+  }
+
+  std::string prefix_or_peer() const { return prefix_.empty() ? "C-" + std::to_string(id_) + ": " + peer_ : prefix_; }
+
+  net::Worker& worker_;
+  net::Socket socket_;
+  SessionContext context_;
+  const config::Config& config_;
+  pool::MessageStream stream_;
+  uint64_t id_;
+  std::string peer_;
+  std::string prefix_;
+  Clock::time_point started_;
+  ClientParameters params_;
+  pool::ServerLease lease_;
+  protocol::BackendKeyData key_{};
+  std::shared_ptr<CancelRoute> cancel_route_;
+  std::unique_ptr<asio::steady_timer> login_timer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool admitted_ = false, registered_ = false, is_cancel_ = false, login_done_ = false, login_timed_out_ = false;
+};
+
+asio::awaitable<void> run_session(std::unique_ptr<ClientSession> session) { co_await session->run(); }
+
+}  // namespace
+
+void start_client_session(net::Worker& worker, net::Socket socket, const SessionContext& context) {
+  net::apply_tcp_options(socket, {context.config->tcp_keepalive, context.config->tcp_keepcnt,
+                                  context.config->tcp_keepidle, context.config->tcp_keepintvl,
+                                  context.config->tcp_user_timeout, context.config->tcp_socket_buffer});
+  auto session = std::make_unique<ClientSession>(worker, std::move(socket), context);
+  asio::co_spawn(worker.io(), run_session(std::move(session)), [](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      BW_BUG(e.what());
+    } catch (...) {
+      BW_BUG("unknown exception in a client session");
+    }
+  });
+}
+
+}  // namespace breakwater::session

@@ -1,0 +1,28 @@
+#pragma once
+// A client connection from accept to close: startup, routing, authentication,
+// server link with parameter sync, the relay, and one exit that logs, tells the
+// client why (an ErrorResponse) and returns or closes the server.
+
+#include <memory>
+
+#include "auth/userlist.hpp"
+#include "config/config.hpp"
+#include "net/socket.hpp"
+#include "net/worker_group.hpp"
+#include "pool/pool_registry.hpp"
+#include "session/client_registry.hpp"
+
+namespace breakwater::session {
+
+// What every session needs from the composition root (app/server.cpp).
+struct SessionContext {
+  std::shared_ptr<const config::Config> config;
+  std::shared_ptr<const auth::UserList> users;
+  pool::PoolRegistry* pools = nullptr;
+  ClientRegistry* clients = nullptr;
+};
+
+// Starts a session for an accepted socket on `worker` (which now owns it).
+void start_client_session(net::Worker& worker, net::Socket socket, const SessionContext& context);
+
+}  // namespace breakwater::session

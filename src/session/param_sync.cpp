@@ -1,0 +1,48 @@
+#include "session/param_sync.hpp"
+
+#include "config/values.hpp"
+#include "pool/server_connector.hpp"
+#include "protocol/sqlstate.hpp"
+
+namespace breakwater::session {
+
+std::string quote_literal(std::string_view value) {
+  bool has_backslash = value.find('\\') != std::string_view::npos;
+  std::string out = has_backslash ? "E'" : "'";
+  for (char c : value) {
+    if (c == '\'') out.push_back('\'');
+    if (c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+std::string build_sync_query(const pool::ParameterMap& server, const ParameterList& wanted) {
+  std::string sql;
+  for (const auto& [name, value] : wanted) {
+    const std::string* current = nullptr;
+    for (const auto& [key, server_value] : server.items()) {
+      if (config::iequals(key, name)) current = &server_value;
+    }
+    if (current != nullptr && *current == value) continue;
+    if (!sql.empty()) sql += ";";
+    sql += "SET " + name + " TO " + quote_literal(value);
+  }
+  return sql;
+}
+
+asio::awaitable<Result<void, protocol::ClientError>> sync_parameters(pool::ServerConnection& server,
+                                                                     const ParameterList& wanted,
+                                                                     const config::Config& config) {
+  std::string sql = build_sync_query(server.params, wanted);
+  if (sql.empty()) co_return Result<void, protocol::ClientError>{};
+  auto ran = co_await pool::run_simple_query(server, sql, static_cast<uint32_t>(config.max_packet_size));
+  if (!ran) {
+    co_return unexpected(protocol::ClientError{protocol::sqlstate::kProtocolViolation,
+                                               "cannot apply startup parameters: " + ran.error()});
+  }
+  co_return Result<void, protocol::ClientError>{};
+}
+
+}  // namespace breakwater::session

@@ -1,0 +1,43 @@
+#pragma once
+// The startup phase of a client connection: SSLRequest and GSSENCRequest are
+// answered 'N' (TLS comes later), a CancelRequest is handed back to the caller,
+// and a StartupMessage's parameters are checked against what the pooler can track.
+
+#include <asio.hpp>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "config/config.hpp"
+#include "pool/message_stream.hpp"
+#include "protocol/client_error.hpp"
+#include "protocol/frontend_messages.hpp"
+
+namespace breakwater::session {
+
+struct StartupRequest {
+  bool is_cancel = false;
+  protocol::CancelRequest cancel;
+  protocol::StartupMessage startup;
+};
+
+asio::awaitable<Result<StartupRequest, protocol::ClientError>> read_startup(pool::MessageStream& stream);
+
+// What the client asked for, once checked. `tracked` holds the session parameters
+// the pooler keeps in sync on the server, under their PostgreSQL spelling.
+struct ClientParameters {
+  std::string user;
+  std::string database;
+  std::vector<std::pair<std::string, std::string>> tracked;
+};
+
+// The parameters a pooler can carry for a client (PgBouncer's list) plus
+// track_extra_parameters, spelled as PostgreSQL reports them.
+std::vector<std::string> tracked_parameter_names(const config::Config& config);
+
+// Refuses parameters that can be neither tracked nor ignored, as PgBouncer does
+// ("unsupported startup parameter"), and a missing user.
+Result<ClientParameters, protocol::ClientError> check_startup_parameters(const protocol::StartupMessage& startup,
+                                                                         const config::Config& config);
+
+}  // namespace breakwater::session
