@@ -1,0 +1,153 @@
+"""Starts a throwaway PostgreSQL 15 and Breakwater processes for the integration suites."""
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def port_open(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _as_postgres(cmd):
+    """PostgreSQL refuses to run as root: run its tools as the postgres user then."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--"] + cmd
+    return cmd
+
+
+class Postgres:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="bw-pg-")
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()
+        self.socket_dir = self.dir
+
+    def start(self):
+        subprocess.run(_as_postgres([f"{PG_BIN}/initdb", "-D", self.data, "-A", "trust", "-U", "postgres",
+                                     "--no-sync", "-E", "UTF8", "--locale=C"]),
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(self.data, "pg_hba.conf"), "w") as hba:
+            hba.write("local all all trust\n"
+                      "host all md5user 127.0.0.1/32 md5\n"
+                      "host all pwuser 127.0.0.1/32 password\n"
+                      "host all all 127.0.0.1/32 trust\n")
+        opts = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                f"-c max_connections=200 -c shared_buffers=32MB")
+        subprocess.run(_as_postgres([f"{PG_BIN}/pg_ctl", "-D", self.data, "-o", opts, "-w",
+                                     "-l", os.path.join(self.dir, "postgres.log"), "start"]),
+                       check=True, stdout=subprocess.DEVNULL)
+        self.sql("SET password_encryption = 'md5'; CREATE ROLE md5user LOGIN PASSWORD 'md5secret' SUPERUSER;"
+                 "CREATE ROLE pwuser LOGIN PASSWORD 'plainsecret' SUPERUSER;")
+        self.sql("CREATE DATABASE bench")
+
+    def stop(self):
+        subprocess.run(_as_postgres([f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", "immediate", "stop"]),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def dsn(self, dbname="postgres", user="postgres"):
+        return f"host=127.0.0.1 port={self.port} dbname={dbname} user={user}"
+
+    def sql(self, query, dbname="postgres"):
+        out = subprocess.run([f"{PG_BIN}/psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", self.dsn(dbname),
+                              "-c", query], check=True, capture_output=True, text=True)
+        return out.stdout.strip()
+
+
+class Breakwater:
+    """One Breakwater process with a generated pgbouncer.ini."""
+
+    def __init__(self, binary, postgres, workdir, databases=None, settings=None, users=None):
+        self.binary = binary
+        self.postgres = postgres
+        self.dir = workdir
+        self.port = free_port()
+        self.ini = os.path.join(workdir, "pgbouncer.ini")
+        self.log_path = os.path.join(workdir, "breakwater.log")
+        self.proc = None
+        pg = f"host=127.0.0.1 port={postgres.port}"
+        dbs = {"postgres": pg, "bench": f"{pg} dbname=bench"}
+        dbs.update(databases or {})
+        base = {"listen_addr": "127.0.0.1", "listen_port": str(self.port), "unix_socket_dir": workdir,
+                "auth_type": "trust", "auth_file": os.path.join(workdir, "userlist.txt"),
+                "logfile": self.log_path, "server_connect_timeout": "5", "workers": "2"}
+        base.update(settings or {})
+        userlist = {"postgres": "", "md5user": "md5secret", "pwuser": "plainsecret"}
+        userlist.update(users or {})
+        with open(base["auth_file"], "w") as f:
+            for name, secret in userlist.items():
+                f.write(f'"{name}" "{secret}"\n')
+        with open(self.ini, "w") as f:
+            f.write("[databases]\n")
+            for name, value in dbs.items():
+                if value is not None:
+                    f.write(f"{name} = {value}\n")
+            f.write("[pgbouncer]\n")
+            for key, value in base.items():
+                f.write(f"{key} = {value}\n")
+
+    def start(self, extra_args=(), wait=True):
+        self.proc = subprocess.Popen([self.binary, *extra_args, self.ini], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        if wait:
+            wait_until(lambda: port_open(self.port) or self.proc.poll() is not None, what="breakwater to listen")
+            assert self.proc.poll() is None, f"breakwater exited: {self.proc.stdout.read()}"
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def dsn(self, dbname="postgres", user="postgres", **extra):
+        parts = [f"host=127.0.0.1 port={self.port} dbname={dbname} user={user}"]
+        parts += [f"{k}={v}" for k, v in extra.items()]
+        return " ".join(parts)
+
+    def log(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def rss_kib(self, field="VmRSS"):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise AssertionError(f"{field} not found")
