@@ -22,6 +22,7 @@ asio::awaitable<Result<void>> MessageStream::fill(size_t need) {
                                                     as_tuple(asio::use_awaitable));
     if (ec) co_return unexpected(ec == asio::error::eof ? std::string("connection closed") : ec.message());
     end_ += n;
+    received_any_ = true;
   }
   co_return Result<void>{};
 }

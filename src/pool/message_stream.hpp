@@ -27,6 +27,8 @@ class MessageStream {
   // messages): the relay must forward these first.
   protocol::Bytes pending() const { return {buffer_.data() + start_, end_ - start_}; }
   void clear_pending() { start_ = end_ = 0; }
+  // False until the peer has sent at least one byte.
+  bool received_any() const { return received_any_; }
 
  private:
   template <typename Decode>
@@ -38,6 +40,7 @@ class MessageStream {
   uint32_t max_length_;
   protocol::ByteBuffer buffer_;
   size_t start_ = 0, end_ = 0;
+  bool received_any_ = false;
 };
 
 }  // namespace breakwater::pool

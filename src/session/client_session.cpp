@@ -188,6 +188,8 @@ class ClientSession {
     if (!outcome) {
       if (login_timed_out_) {
         reason = "client_login_timeout";
+      } else if (outcome.error().sqlstate.empty()) {
+        BW_LOG_DEBUG("{}: {}", prefix_or_peer(), outcome.error().message);
       } else if (!is_cancel_) {
         tell_client = outcome.error();
         reason = outcome.error().message;

@@ -24,7 +24,7 @@ struct Shared {
 class CarryBuffer {
  public:
   CarryBuffer(size_t size, protocol::Bytes initial) : data_(std::max(size, initial.size() + protocol::kHeaderSize)) {
-    std::memcpy(data_.data(), initial.data(), initial.size());
+    if (!initial.empty()) std::memcpy(data_.data(), initial.data(), initial.size());
     have_ = initial.size();
   }
   asio::mutable_buffer free_space() { return asio::buffer(data_.data() + have_, data_.size() - have_); }

@@ -12,6 +12,10 @@ asio::awaitable<Result<StartupRequest, ClientError>> read_startup(pool::MessageS
   // A client may try SSL, then GSS encryption, before its StartupMessage.
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto packet = co_await stream.read_startup_packet();
+    if (!packet && !stream.received_any()) {
+      // A port probe or health check: nothing to answer, nothing worth a warning.
+      co_return unexpected(ClientError{"", "client closed the connection before sending a startup packet"});
+    }
     if (!packet) co_return unexpected(ClientError{sqlstate::kProtocolViolation, "bad startup packet: " + packet.error()});
     auto parsed = protocol::parse_startup_packet(*packet);
     if (!parsed) co_return unexpected(ClientError{sqlstate::kProtocolViolation, parsed.error()});

@@ -21,6 +21,7 @@ struct StartupRequest {
   protocol::StartupMessage startup;
 };
 
+// An error with an empty sqlstate means the client left without a word: nothing to send.
 asio::awaitable<Result<StartupRequest, protocol::ClientError>> read_startup(pool::MessageStream& stream);
 
 // What the client asked for, once checked. `tracked` holds the session parameters

@@ -8,6 +8,13 @@ from harness import Breakwater, Postgres
 
 def pytest_addoption(parser):
     parser.addoption("--breakwater", default=os.path.join(os.path.dirname(__file__), "../../build/breakwater"))
+    parser.addoption("--sanitized", action="store_true",
+                     help="the binary is an ASan/UBSan build: memory bounds apply to growth, not to absolute RSS")
+
+
+@pytest.fixture
+def sanitized(request):
+    return request.config.getoption("--sanitized")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,17 +1,15 @@
 """What clients and operators see when something is wrong."""
 
+import asyncio
 import socket
 import subprocess
-import threading
 import time
-
-import asyncio
 
 import asyncpg
 import psycopg
 import pytest
 
-from harness import PG_BIN, Breakwater, free_port
+from harness import free_port, wait_until
 
 
 def connect_error(dsn):
@@ -49,7 +47,9 @@ def test_MaxClientConn_RefusesTheExtraClientOnly(make_breakwater):
     assert connect_sqlstate(bw)[0] == "53300"
     assert first.execute("SELECT 1").fetchone() == (1,)
     first.close()
-    third = psycopg.connect(bw.dsn())  # a slot is free again
+    # The slot is free once Breakwater has seen the Terminate; that is asynchronous.
+    wait_until(lambda: "closing because: client close request" in bw.log(), what="the first client to leave")
+    third = psycopg.connect(bw.dsn())
     assert third.execute("SELECT 2").fetchone() == (2,)
     second.close()
     third.close()

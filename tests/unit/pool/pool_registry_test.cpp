@@ -46,7 +46,7 @@ TEST(PoolRegistry, PasswordComesFromAuthFileForPoolUser) {
   config::DatabaseEntry db;
   db.name = "d";
   auth::UserList users;
-  users.secrets["alice"] = "md545f2603610af569b6155c45067268c6b";
+  users.secrets.emplace("alice", "md545f2603610af569b6155c45067268c6b");
   auto target = make_server_target(config, db, "d", "alice", &users);
   EXPECT_EQ(target.password, "md545f2603610af569b6155c45067268c6b");
   EXPECT_EQ(target.host, "");
