@@ -164,7 +164,7 @@ Result<PeerEntry> parse_peer_entry(const std::string& name, std::string_view val
 
 // Settings whose values the code cannot honour yet and where carrying on would be
 // unsafe (weaker authentication or encryption than asked) stop the start-up.
-Result<void> check_supported(const Config& config, std::vector<std::string>& warnings) {
+Result<void> check_supported(const Config& config) {
   switch (config.auth_type) {
     case AuthType::Any:
     case AuthType::Trust:
@@ -181,18 +181,6 @@ Result<void> check_supported(const Config& config, std::vector<std::string>& war
   if (config.server_tls_sslmode >= TlsMode::Require) {
     return unexpected("server_tls_sslmode " + std::string(to_string(config.server_tls_sslmode)) +
                       " is not supported yet (TLS to servers is not implemented)");
-  }
-  auto check_mode = [&](PoolMode mode, const std::string& where) {
-    if (mode != PoolMode::Session) {
-      warnings.push_back(where + "pool_mode " + to_string(mode) + " is not supported yet; session pooling is used");
-    }
-  };
-  check_mode(config.pool_mode, "");
-  for (const auto& db : config.databases) {
-    if (db.pool_mode) check_mode(*db.pool_mode, "database " + db.name + ": ");
-  }
-  for (const auto& [name, user] : config.users) {
-    if (user.pool_mode) check_mode(*user.pool_mode, "user " + name + ": ");
   }
   return {};
 }
@@ -256,7 +244,7 @@ Result<Config> load_config(const std::string& path, const FileReader& read) {
     }
     for (auto& warning : found) config.warnings.push_back(at(entry.where, warning));
   }
-  auto supported = check_supported(config, config.warnings);
+  auto supported = check_supported(config);
   if (!supported) return unexpected(path + ": " + supported.error());
   return config;
 }

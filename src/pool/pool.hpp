@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "config/config.hpp"
 #include "net/worker_group.hpp"
 #include "pool/server_connector.hpp"
 #include "protocol/client_error.hpp"
@@ -23,10 +24,12 @@
 namespace breakwater::pool {
 
 struct PoolSettings {
+  config::PoolMode pool_mode = config::PoolMode::Session;
   int pool_size = 20;
   double query_wait_timeout_s = 120;
   double server_login_retry_s = 15;
   std::string server_reset_query = "DISCARD ALL";
+  bool server_reset_query_always = false;
 };
 
 class Pool;

@@ -28,12 +28,19 @@ ServerTarget make_server_target(const config::Config& config, const config::Data
   return target;
 }
 
-PoolSettings make_pool_settings(const config::Config& config, const config::DatabaseEntry& db) {
+PoolSettings make_pool_settings(const config::Config& config, const config::DatabaseEntry& db,
+                                const std::string& pool_user) {
   PoolSettings settings;
+  settings.pool_mode = config.pool_mode;
+  if (db.pool_mode) settings.pool_mode = *db.pool_mode;
+  if (const config::UserEntry* user = config.find_user(pool_user); user != nullptr && user->pool_mode) {
+    settings.pool_mode = *user->pool_mode;
+  }
   settings.pool_size = db.pool_size.value_or(config.default_pool_size);
   settings.query_wait_timeout_s = config.query_wait_timeout;
   settings.server_login_retry_s = config.server_login_retry;
   settings.server_reset_query = config.server_reset_query;
+  settings.server_reset_query_always = config.server_reset_query_always;
   return settings;
 }
 
@@ -55,7 +62,7 @@ Result<std::shared_ptr<Pool>, protocol::ClientError> PoolRegistry::find_or_creat
   if (!pool) {
     pool = std::make_shared<Pool>(database, pool_user,
                                   make_server_target(*config_, *db, database, pool_user, users_.get()),
-                                  make_pool_settings(*config_, *db), worker_count_);
+                                  make_pool_settings(*config_, *db, pool_user), worker_count_);
   }
   return pool;
 }

@@ -38,6 +38,9 @@ class PoolRegistry {
 ServerTarget make_server_target(const config::Config& config, const config::DatabaseEntry& db,
                                 const std::string& client_database, const std::string& pool_user,
                                 const auth::UserList* users);
-PoolSettings make_pool_settings(const config::Config& config, const config::DatabaseEntry& db);
+// pool_mode: the [users] entry of the pool's user wins over the database's, which
+// wins over the global setting.
+PoolSettings make_pool_settings(const config::Config& config, const config::DatabaseEntry& db,
+                                const std::string& pool_user);
 
 }  // namespace breakwater::pool

@@ -4,11 +4,13 @@
 
 #include <asio/experimental/as_tuple.hpp>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 
 #include "auth/md5.hpp"
 #include "base/assert.hpp"
 #include "base/log.hpp"
+#include "config/values.hpp"
 #include "net/endpoint.hpp"
 #include "net/socket_options.hpp"
 #include "protocol/sqlstate.hpp"
@@ -26,6 +28,25 @@ namespace sqlstate = protocol::sqlstate;
 using Clock = std::chrono::steady_clock;
 
 std::atomic<uint64_t> next_client_id{1};
+
+const std::string* find_parameter(const pool::ParameterMap& params, std::string_view name) {
+  for (const auto& [key, value] : params.items()) {
+    if (config::iequals(key, name)) return &value;
+  }
+  return nullptr;
+}
+
+// What PostgreSQL would report for a value a client asked for, where the
+// spelling is known to change: encoding names ("utf-8" is reported "UTF8").
+std::string canonical_value(std::string_view name, std::string_view value) {
+  if (!config::iequals(name, "client_encoding")) return std::string(value);
+  std::string out;
+  for (char c : value) {
+    if (std::isalnum(static_cast<unsigned char>(c))) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  if (out == "UNICODE") out = "UTF8";
+  return out;
+}
 
 ClientError password_failed(const std::string& user) {
   return {sqlstate::kInvalidPassword, "password authentication failed for user \"" + user + "\""};
@@ -72,25 +93,73 @@ class ClientSession {
     }
     auto pool = context_.pools->find_or_create(params_.database, params_.user);
     if (!pool) co_return unexpected(pool.error());
+    pool_ = std::move(*pool);
     auto authenticated = co_await authenticate();
     if (!authenticated) co_return unexpected(authenticated.error());
     login_done_ = true;
 
-    auto lease = co_await (*pool)->acquire(worker_);
-    if (!lease) co_return unexpected(lease.error());
-    lease_ = std::move(*lease);
-    auto synced = co_await sync_parameters(lease_.server(), params_.tracked, config_);
-    if (!synced) co_return unexpected(synced.error());
+    relay_.push_client_bytes(stream_.pending());
+    stream_.clear_pending();
     auto welcomed = co_await welcome();
     if (!welcomed) co_return unexpected(welcomed.error());
+    if (policy() == ReleasePolicy::Never) co_return co_await relay_linked();
+    while (true) {
+      if (!lease_) {
+        if (!co_await relay_.wait_for_client()) {
+          co_return RelayResult{relay_.client_terminated() ? RelayEnd::ClientTerminated : RelayEnd::ClientGone};
+        }
+        auto linked = co_await link();
+        if (!linked) co_return unexpected(linked.error());
+      }
+      auto result = co_await relay_linked();
+      if (result.end != RelayEnd::Released) co_return result;
+      co_await unlink();
+    }
+  }
 
-    cancel_route_->link((*pool)->target(), lease_->key);
-    auto pending = stream_.pending();
-    RelayOptions options{std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
-                         static_cast<uint32_t>(config_.max_packet_size)};
-    auto result = co_await relay_session(socket_, lease_.server(), pending, options);
+  ReleasePolicy policy() const {
+    switch (pool_->settings().pool_mode) {
+      case config::PoolMode::Transaction: return ReleasePolicy::AtTransaction;
+      case config::PoolMode::Statement: return ReleasePolicy::AtStatement;
+      case config::PoolMode::Session: break;
+    }
+    return ReleasePolicy::Never;
+  }
+
+  // Takes a server (waiting in FIFO order if needed) and gives it this client's
+  // session parameters.
+  asio::awaitable<Result<void, ClientError>> link() {
+    auto lease = co_await pool_->acquire(worker_);
+    if (!lease) co_return unexpected(lease.error());
+    lease_ = std::move(*lease);
+    auto synced = co_await sync_parameters(lease_.server(), client_params_, config_);
+    if (!synced) co_return unexpected(synced.error());
+    // The server reports values in its own spelling ("utf-8" becomes "UTF8"):
+    // keep those, so the next link compares like with like.
+    adopt_server_parameters();
+    co_return Result<void, ClientError>{};
+  }
+
+  asio::awaitable<RelayResult> relay_linked() {
+    cancel_route_->link(pool_->target(), lease_->key);
+    auto result = co_await relay_.run(lease_.server(), policy());
     cancel_route_->unlink();
     co_return result;
+  }
+
+  // Transaction/statement pooling: the server goes back at the release point,
+  // carrying what the client changed with SET into its own parameter list.
+  asio::awaitable<void> unlink() {
+    adopt_server_parameters();
+    co_await return_server(true, pool_->settings().server_reset_query_always);
+  }
+
+  void adopt_server_parameters() {
+    for (auto& [name, value] : client_params_) {
+      for (const auto& [key, server_value] : lease_->params.items()) {
+        if (config::iequals(key, name)) value = server_value;
+      }
+    }
   }
 
   void arm_login_timeout() {
@@ -163,10 +232,40 @@ class ClientSession {
   }
 
   // AuthenticationOk, the server's parameters, our BackendKeyData, ReadyForQuery.
+  // Session pooling links a server now and reports its values. The other modes
+  // answer from the pool's cached server parameters, as PgBouncer does, so a
+  // login storm needs no server per login; only a pool's first login opens one.
   asio::awaitable<Result<void, ClientError>> welcome() {
+    std::optional<pool::ParameterMap> cached;
+    if (policy() != ReleasePolicy::Never) cached = pool_->server_parameters();
+    pool::ParameterMap reported;
+    if (cached) {
+      reported = std::move(*cached);
+      for (const auto& [name, value] : params_.tracked) reported.set(name, canonical_value(name, value));
+      for (const auto& name : tracked_parameter_names(config_)) {
+        for (const auto& [key, value] : reported.items()) {
+          if (config::iequals(key, name)) client_params_.emplace_back(name, value);
+        }
+      }
+    } else {
+      client_params_ = params_.tracked;
+      auto linked = co_await link();
+      if (!linked) co_return unexpected(linked.error());
+      reported = lease_->params;
+      // Every tracked value the server reports becomes the client's, so that a
+      // later server is brought to the same state.
+      for (const auto& name : tracked_parameter_names(config_)) {
+        bool known = false;
+        for (const auto& [key, value] : client_params_) known = known || config::iequals(key, name);
+        if (const std::string* value = find_parameter(reported, name); value != nullptr && !known) {
+          client_params_.emplace_back(name, *value);
+        }
+      }
+      if (policy() != ReleasePolicy::Never) co_await unlink();
+    }
     protocol::ByteBuffer out;
     protocol::write_authentication(out, protocol::AuthCode::Ok);
-    for (const auto& [name, value] : lease_->params.items()) protocol::write_parameter_status(out, name, value);
+    for (const auto& [name, value] : reported.items()) protocol::write_parameter_status(out, name, value);
     auto [key, route] = context_.clients->register_client();
     key_ = key;
     cancel_route_ = std::move(route);
@@ -197,7 +296,12 @@ class ClientSession {
     } else {
       const RelayResult& relay = *outcome;
       switch (relay.end) {
+        case RelayEnd::Released:  // not an end of session: unreachable here
         case RelayEnd::ClientTerminated: reason = "client close request"; break;
+        case RelayEnd::StatementModeViolation:
+          reason = "Long transactions not allowed";
+          tell_client = ClientError{sqlstate::kProtocolViolation, reason, {}, "ERROR"};
+          break;
         case RelayEnd::ClientGone: reason = "client unexpected eof"; break;
         case RelayEnd::ServerGone:
           reason = "server conn crashed?";
@@ -213,7 +317,7 @@ class ClientSession {
           break;
       }
       server_reusable = relay.end != RelayEnd::ServerGone && relay.end != RelayEnd::ServerProtocolError &&
-                        relay.link.server_clean();
+                        relay.end != RelayEnd::StatementModeViolation && relay.link.server_clean();
     }
     if (tell_client && socket_.is_open()) {
       if (config_.log_pooler_errors) BW_LOG_WARN("{} pooler error: {}", prefix_or_peer(), tell_client->message);
@@ -226,21 +330,23 @@ class ClientSession {
     socket_.close(ignored);
     if (registered_) context_.clients->unregister_client(key_);
     if (admitted_) context_.clients->leave();
-    co_await return_server(server_reusable);
+    co_await return_server(server_reusable, !pool_ || policy() == ReleasePolicy::Never ||
+                                                pool_->settings().server_reset_query_always);
     if (config_.log_disconnections && !is_cancel_ && (login_done_ || !reason.empty())) {
       auto age = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count();
       BW_LOG_INFO("{} closing because: {} (age={}s)", prefix_or_peer(), reason, age);
     }
   }
 
-  // server_reset_query runs before another client may have the server.
-  asio::awaitable<void> return_server(bool reusable) {
+  // server_reset_query runs before another client may have the server (session
+  // pooling, or any mode with server_reset_query_always).
+  asio::awaitable<void> return_server(bool reusable, bool reset) {
     if (!lease_) co_return;
-    if (reusable && !config_.server_reset_query.empty()) {
-      auto reset = co_await pool::run_simple_query(lease_.server(), config_.server_reset_query,
-                                                   static_cast<uint32_t>(config_.max_packet_size));
-      if (!reset) {
-        BW_LOG_WARN("S-{:#x}: server_reset_query failed: {}", lease_->id, reset.error());
+    if (reusable && reset && !config_.server_reset_query.empty()) {
+      auto done = co_await pool::run_simple_query(lease_.server(), config_.server_reset_query,
+                                                  static_cast<uint32_t>(config_.max_packet_size));
+      if (!done) {
+        BW_LOG_WARN("S-{:#x}: server_reset_query failed: {}", lease_->id, done.error());
         reusable = false;
       }
     }
@@ -263,6 +369,10 @@ class ClientSession {
   std::string prefix_;
   Clock::time_point started_;
   ClientParameters params_;
+  ParameterList client_params_;  // what every server linked to this client must have
+  std::shared_ptr<pool::Pool> pool_;
+  Relay relay_{socket_, RelayOptions{std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
+                                     static_cast<uint32_t>(config_.max_packet_size)}};
   pool::ServerLease lease_;
   protocol::BackendKeyData key_{};
   std::shared_ptr<CancelRoute> cancel_route_;

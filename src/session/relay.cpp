@@ -5,107 +5,172 @@
 #include <cstring>
 
 #include "protocol/backend_messages.hpp"
-#include "protocol/message_scanner.hpp"
 
 namespace breakwater::session {
-namespace {
 
 using asio::experimental::as_tuple;
 using protocol::Direction;
 using protocol::MessageScanner;
 using protocol::ScannedMessage;
 
-struct Shared {
+namespace {
+constexpr size_t kReadyForQuerySize = 6;
+}
+
+// One link's shared state between the two pumps (both on the session's worker).
+struct Relay::LinkRun {
+  pool::ServerConnection& server;
+  ReleasePolicy policy;
   LinkState link;
+  bool ended = false;  // one pump decided the end: the other must stop touching the link
   std::string detail;
 };
 
-// A read buffer whose unconsumed tail (an incomplete header) is kept for the next read.
-class CarryBuffer {
- public:
-  CarryBuffer(size_t size, protocol::Bytes initial) : data_(std::max(size, initial.size() + protocol::kHeaderSize)) {
-    if (!initial.empty()) std::memcpy(data_.data(), initial.data(), initial.size());
-    have_ = initial.size();
-  }
-  asio::mutable_buffer free_space() { return asio::buffer(data_.data() + have_, data_.size() - have_); }
-  void filled(size_t n) { have_ += n; }
-  protocol::Bytes bytes() const { return {data_.data(), have_}; }
-  void consume(size_t n) {
-    std::memmove(data_.data(), data_.data() + n, have_ - n);
-    have_ -= n;
-  }
+asio::mutable_buffer Relay::CarryBuffer::free_space() {
+  if (have_ == data_.size()) data_.resize(data_.size() * 2);  // only for a backlog larger than the buffer
+  return asio::buffer(data_.data() + have_, data_.size() - have_);
+}
 
- private:
-  protocol::ByteBuffer data_;
-  size_t have_ = 0;
-};
+void Relay::CarryBuffer::append(protocol::Bytes bytes) {
+  if (bytes.empty()) return;
+  if (data_.size() < have_ + bytes.size()) data_.resize(have_ + bytes.size());
+  std::memcpy(data_.data() + have_, bytes.data(), bytes.size());
+  have_ += bytes.size();
+}
 
-asio::awaitable<RelayEnd> pump_client_to_server(net::Socket& client, net::Socket& server, Shared& shared,
-                                                protocol::Bytes initial, const RelayOptions& options) {
-  MessageScanner scanner(Direction::Frontend, options.max_packet_size);
-  CarryBuffer buffer(options.buffer_size, initial);
-  bool first = !initial.empty();
+void Relay::CarryBuffer::consume(size_t n) {
+  std::memmove(data_.data(), data_.data() + n, have_ - n);
+  have_ -= n;
+}
+
+Relay::Relay(net::Socket& client, RelayOptions options)
+    : client_(client),
+      options_(options),
+      from_client_(options.buffer_size),
+      client_scanner_(Direction::Frontend, options.max_packet_size) {}
+
+void Relay::push_client_bytes(protocol::Bytes bytes) { from_client_.append(bytes); }
+
+asio::awaitable<bool> Relay::wait_for_client() {
+  // A complete message already waiting (pipelined) needs no read.
   while (true) {
-    if (!first) {
-      auto [ec, n] = co_await client.async_read_some(buffer.free_space(), as_tuple(asio::use_awaitable));
-      if (ec) co_return RelayEnd::ClientGone;
-      buffer.filled(n);
-    }
-    first = false;
-    bool terminated = false;
-    long consumed = scanner.feed(buffer.bytes(), [&](const ScannedMessage& message) {
-      switch (message.type) {
-        case 'Q':
-        case 'F':
-          ++shared.link.pending_ready;
-          break;
-        case 'S':
-          ++shared.link.pending_ready;
-          shared.link.unsynced = false;
-          break;
-        case 'P':
-        case 'B':
-        case 'E':
-        case 'D':
-        case 'C':
-        case 'H':
-          shared.link.unsynced = true;
-          break;
-        case 'X':
-          terminated = true;
-          return false;
-        default:
-          break;
+    auto bytes = from_client_.bytes();
+    if (bytes.size() >= protocol::kHeaderSize) {
+      // Terminate alone needs no server: PgBouncer answers it without linking.
+      if (bytes[0] == 'X' && client_scanner_.at_boundary()) {
+        client_terminated_ = true;
+        co_return false;
       }
-      return true;
-    });
-    if (consumed < 0) {
-      shared.detail = scanner.error();
-      co_return RelayEnd::ClientProtocolError;
+      co_return true;
     }
-    // Terminate is the pooler's to act on: the server stays open for the next client.
-    size_t forward = static_cast<size_t>(consumed) - (terminated ? protocol::kHeaderSize : 0);
-    if (forward > 0) {
-      auto [ec, n] = co_await asio::async_write(server, asio::buffer(buffer.bytes().data(), forward),
-                                                as_tuple(asio::use_awaitable));
-      if (ec) co_return RelayEnd::ServerGone;
-    }
-    if (terminated) co_return RelayEnd::ClientTerminated;
-    buffer.consume(static_cast<size_t>(consumed));
+    auto [ec, n] = co_await client_.async_read_some(from_client_.free_space(), as_tuple(asio::use_awaitable));
+    if (ec) co_return false;
+    from_client_.filled(n);
   }
 }
 
-asio::awaitable<RelayEnd> pump_server_to_client(net::Socket& server, pool::ServerConnection& connection,
-                                                net::Socket& client, Shared& shared, const RelayOptions& options) {
-  MessageScanner scanner(Direction::Backend, options.max_packet_size);
+asio::awaitable<RelayResult> Relay::run(pool::ServerConnection& server, ReleasePolicy policy) {
+  using namespace asio::experimental::awaitable_operators;
+  LinkRun run{server, policy, {}, false, {}};
+  // Whichever direction ends first ends the link; the other is cancelled.
+  auto ended = co_await (pump_client_to_server(run) || pump_server_to_client(run));
+  RelayEnd end = std::visit([](RelayEnd e) { return e; }, ended);
+  run.link.client_mid_message = !client_scanner_.at_boundary();
+  co_return RelayResult{end, run.link, std::move(run.detail)};
+}
+
+asio::awaitable<RelayEnd> Relay::forward_client_bytes(LinkRun& run, bool& keep_going) {
+  keep_going = false;
+  bool terminated = false;
+  long consumed = client_scanner_.feed(from_client_.bytes(), [&](const ScannedMessage& message) {
+    switch (message.type) {
+      case 'Q':
+      case 'F':
+        ++run.link.pending_ready;
+        break;
+      case 'S':
+        ++run.link.pending_ready;
+        run.link.unsynced = false;
+        break;
+      case 'P':
+      case 'B':
+      case 'E':
+      case 'D':
+      case 'C':
+      case 'H':
+        run.link.unsynced = true;
+        break;
+      case 'X':
+        terminated = true;
+        return false;
+      default:
+        break;
+    }
+    return true;
+  });
+  if (consumed < 0) {
+    run.detail = client_scanner_.error();
+    run.ended = true;
+    co_return RelayEnd::ClientProtocolError;
+  }
+  // Terminate is the pooler's to act on: the server stays open for the next client.
+  size_t forward = static_cast<size_t>(consumed) - (terminated ? protocol::kHeaderSize : 0);
+  if (forward > 0) {
+    auto [ec, n] = co_await asio::async_write(run.server.socket, asio::buffer(from_client_.bytes().data(), forward),
+                                              as_tuple(asio::use_awaitable));
+    if (ec) {
+      run.ended = true;
+      co_return RelayEnd::ServerGone;
+    }
+  }
+  from_client_.consume(static_cast<size_t>(consumed));
+  if (terminated) {
+    client_terminated_ = true;
+    run.ended = true;
+    co_return RelayEnd::ClientTerminated;
+  }
+  keep_going = true;
+  co_return RelayEnd::ClientGone;  // not used: keep_going says carry on
+}
+
+asio::awaitable<RelayEnd> Relay::pump_client_to_server(LinkRun& run) {
+  bool keep_going = true;
+  if (!from_client_.empty()) {
+    RelayEnd end = co_await forward_client_bytes(run, keep_going);
+    if (!keep_going) co_return end;
+  }
+  while (true) {
+    auto [ec, n] = co_await client_.async_read_some(from_client_.free_space(), as_tuple(asio::use_awaitable));
+    // A read that completed as the link ended keeps its bytes for the next link.
+    if (!ec) from_client_.filled(n);
+    if (run.ended) co_return RelayEnd::Released;
+    if (ec) {
+      run.ended = true;
+      co_return RelayEnd::ClientGone;
+    }
+    RelayEnd end = co_await forward_client_bytes(run, keep_going);
+    if (!keep_going) co_return end;
+  }
+}
+
+asio::awaitable<RelayEnd> Relay::pump_server_to_client(LinkRun& run) {
+  MessageScanner scanner(Direction::Backend, options_.max_packet_size);
   scanner.capture('Z');
   scanner.capture('S');
-  CarryBuffer buffer(options.buffer_size, {});
+  CarryBuffer buffer(options_.buffer_size);
   while (true) {
-    auto [ec, n] = co_await server.async_read_some(buffer.free_space(), as_tuple(asio::use_awaitable));
-    if (ec) co_return RelayEnd::ServerGone;
+    auto [ec, n] = co_await run.server.socket.async_read_some(buffer.free_space(), as_tuple(asio::use_awaitable));
+    if (run.ended) {
+      // Server bytes read as the link ended are dropped: its stream is no longer known.
+      if (!ec && n > 0) run.link.server_mid_message = true;
+      co_return RelayEnd::Released;
+    }
+    if (ec) {
+      run.ended = true;
+      co_return RelayEnd::ServerGone;
+    }
     buffer.filled(n);
-    bool bad = false;
+    bool bad = false, violation = false;
     long consumed = scanner.feed(buffer.bytes(), [&](const ScannedMessage& message) {
       if (message.type == 'Z') {
         auto status = protocol::parse_ready_for_query(message.body);
@@ -113,36 +178,46 @@ asio::awaitable<RelayEnd> pump_server_to_client(net::Socket& server, pool::Serve
           bad = true;
           return false;
         }
-        shared.link.transaction_status = *status;
-        if (shared.link.pending_ready > 0) --shared.link.pending_ready;
+        run.link.transaction_status = *status;
+        if (run.link.pending_ready > 0) --run.link.pending_ready;
+        // Statement pooling: a statement that leaves a transaction open is refused
+        // before the client sees this ReadyForQuery.
+        if (run.policy == ReleasePolicy::AtStatement && *status != 'I') {
+          violation = true;
+          return false;
+        }
       } else if (message.type == 'S' && message.captured) {
-        if (auto param = protocol::parse_parameter_status(message.body)) connection.params.set(param->name, param->value);
+        if (auto param = protocol::parse_parameter_status(message.body)) run.server.params.set(param->name, param->value);
       }
       return true;
     });
     if (consumed < 0 || bad) {
-      shared.detail = bad ? "malformed ReadyForQuery" : scanner.error();
+      run.detail = bad ? "malformed ReadyForQuery" : scanner.error();
+      run.ended = true;
       co_return RelayEnd::ServerProtocolError;
     }
-    shared.link.server_mid_message = !scanner.at_boundary() || static_cast<size_t>(consumed) != buffer.bytes().size();
-    auto [wec, written] = co_await asio::async_write(client, asio::buffer(buffer.bytes().data(), consumed),
-                                                     as_tuple(asio::use_awaitable));
-    if (wec) co_return RelayEnd::ClientGone;
+    size_t forward = static_cast<size_t>(consumed) - (violation ? kReadyForQuerySize : 0);
+    run.link.server_mid_message = !scanner.at_boundary() || static_cast<size_t>(consumed) != buffer.bytes().size();
+    if (forward > 0) {
+      auto [wec, written] = co_await asio::async_write(client_, asio::buffer(buffer.bytes().data(), forward),
+                                                       as_tuple(asio::use_awaitable));
+      if (wec) {
+        run.ended = true;
+        co_return RelayEnd::ClientGone;
+      }
+    }
+    if (violation) {
+      run.ended = true;
+      co_return RelayEnd::StatementModeViolation;
+    }
     buffer.consume(static_cast<size_t>(consumed));
+    // The release point: ReadyForQuery 'I' answered everything sent, and neither
+    // side is inside a message.
+    if (run.policy != ReleasePolicy::Never && run.link.server_clean() && client_scanner_.at_boundary()) {
+      run.ended = true;
+      co_return RelayEnd::Released;
+    }
   }
-}
-
-}  // namespace
-
-asio::awaitable<RelayResult> relay_session(net::Socket& client, pool::ServerConnection& server,
-                                           protocol::Bytes from_client, RelayOptions options) {
-  using namespace asio::experimental::awaitable_operators;
-  Shared shared;
-  // Whichever direction ends first ends the relay; the other is cancelled.
-  auto ended = co_await (pump_client_to_server(client, server.socket, shared, from_client, options) ||
-                         pump_server_to_client(server.socket, server, client, shared, options));
-  RelayEnd end = std::visit([](RelayEnd e) { return e; }, ended);
-  co_return RelayResult{end, shared.link, std::move(shared.detail)};
 }
 
 }  // namespace breakwater::session

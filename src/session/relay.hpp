@@ -2,6 +2,10 @@
 // The relay between a client and its linked server. Bytes are forwarded in whole
 // buffers; only message headers are parsed on the way, plus the bodies of
 // ReadyForQuery and ParameterStatus, to know when the server is idle and clean.
+//
+// A Relay belongs to a client session and outlives each link: the client's bytes
+// that were read but not yet forwarded (a pipelined next query, or half a header)
+// stay in it between two servers.
 
 #include <asio.hpp>
 #include <string>
@@ -9,6 +13,7 @@
 #include "net/socket.hpp"
 #include "pool/server_connection.hpp"
 #include "protocol/bytes.hpp"
+#include "protocol/message_scanner.hpp"
 
 namespace breakwater::session {
 
@@ -18,14 +23,18 @@ struct LinkState {
   bool unsynced = false;          // extended-protocol messages sent since the last Sync
   char transaction_status = 'I';  // from the last ReadyForQuery
   bool server_mid_message = false;
+  bool client_mid_message = false;  // part of a client message already went to the server
 
   // Idle, nothing in flight, not inside a message: another client may have it.
   bool server_clean() const {
-    return pending_ready == 0 && !unsynced && transaction_status == 'I' && !server_mid_message;
+    return pending_ready == 0 && !unsynced && transaction_status == 'I' && !server_mid_message &&
+           !client_mid_message;
   }
 };
 
 enum class RelayEnd {
+  Released,               // transaction/statement mode: the server is idle and clean
+  StatementModeViolation, // statement mode: a transaction stayed open after a statement
   ClientTerminated,       // the client sent Terminate
   ClientGone,             // the client closed or its socket failed
   ServerGone,             // the server closed or its socket failed
@@ -39,14 +48,59 @@ struct RelayResult {
   std::string detail;
 };
 
+enum class ReleasePolicy {
+  Never,           // session pooling: the link lasts until the client leaves
+  AtTransaction,   // transaction pooling: release at ReadyForQuery 'I'
+  AtStatement,     // statement pooling: release after each statement; 'T' is a violation
+};
+
 struct RelayOptions {
   size_t buffer_size = 16 * 1024;
   uint32_t max_packet_size = 0x7fffffff;
 };
 
-// Runs until one side ends. `from_client` holds bytes the client already sent
-// (read during the startup phase) that must reach the server first.
-asio::awaitable<RelayResult> relay_session(net::Socket& client, pool::ServerConnection& server,
-                                           protocol::Bytes from_client, RelayOptions options);
+// Worker-local: used by one client session only.
+class Relay {
+ public:
+  Relay(net::Socket& client, RelayOptions options);
+
+  // Bytes the client sent before the relay started (read during the startup phase).
+  void push_client_bytes(protocol::Bytes bytes);
+  // Waits for the client's next bytes while no server is linked. False when the
+  // client left (or sent only Terminate: then client_terminated() is true).
+  asio::awaitable<bool> wait_for_client();
+  bool client_terminated() const { return client_terminated_; }
+
+  // Relays until the policy says the link ends or a side fails.
+  asio::awaitable<RelayResult> run(pool::ServerConnection& server, ReleasePolicy policy);
+
+ private:
+  class CarryBuffer {
+   public:
+    explicit CarryBuffer(size_t size) : data_(size) {}
+    asio::mutable_buffer free_space();
+    void filled(size_t n) { have_ += n; }
+    protocol::Bytes bytes() const { return {data_.data(), have_}; }
+    void append(protocol::Bytes bytes);
+    void consume(size_t n);
+    bool empty() const { return have_ == 0; }
+
+   private:
+    protocol::ByteBuffer data_;
+    size_t have_ = 0;
+  };
+  struct LinkRun;
+
+  asio::awaitable<RelayEnd> pump_client_to_server(LinkRun& run);
+  asio::awaitable<RelayEnd> pump_server_to_client(LinkRun& run);
+  // Scans and forwards what the client buffer holds; false on a framing error.
+  asio::awaitable<RelayEnd> forward_client_bytes(LinkRun& run, bool& keep_going);
+
+  net::Socket& client_;
+  RelayOptions options_;
+  CarryBuffer from_client_;
+  protocol::MessageScanner client_scanner_;
+  bool client_terminated_ = false;
+};
 
 }  // namespace breakwater::session

@@ -117,11 +117,14 @@ class Breakwater:
                 f.write(f"{key} = {value}\n")
 
     def start(self, extra_args=(), wait=True):
-        self.proc = subprocess.Popen([self.binary, *extra_args, self.ini], stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+        # stderr goes to a file: a pipe nobody reads would fill and block the pooler's logging.
+        self.output_path = os.path.join(self.dir, "breakwater.out")
+        with open(self.output_path, "ab") as output:
+            self.proc = subprocess.Popen([self.binary, *extra_args, self.ini], stdout=output,
+                                         stderr=subprocess.STDOUT)
         if wait:
             wait_until(lambda: port_open(self.port) or self.proc.poll() is not None, what="breakwater to listen")
-            assert self.proc.poll() is None, f"breakwater exited: {self.proc.stdout.read()}"
+            assert self.proc.poll() is None, f"breakwater exited: {open(self.output_path).read()}"
         return self
 
     def stop(self):

@@ -55,3 +55,25 @@ TEST(PoolRegistry, PasswordComesFromAuthFileForPoolUser) {
 
 }  // namespace
 }  // namespace breakwater::pool
+
+namespace breakwater::pool {
+namespace {
+
+TEST(PoolSettings, PoolModeUserWinsOverDatabaseOverGlobal) {
+  config::Config config;
+  config.pool_mode = config::PoolMode::Statement;
+  config::DatabaseEntry db;
+  db.name = "d";
+  EXPECT_EQ(make_pool_settings(config, db, "u").pool_mode, config::PoolMode::Statement);
+  db.pool_mode = config::PoolMode::Transaction;
+  EXPECT_EQ(make_pool_settings(config, db, "u").pool_mode, config::PoolMode::Transaction);
+  config::UserEntry user;
+  user.name = "u";
+  user.pool_mode = config::PoolMode::Session;
+  config.users["u"] = user;
+  EXPECT_EQ(make_pool_settings(config, db, "u").pool_mode, config::PoolMode::Session);
+  EXPECT_EQ(make_pool_settings(config, db, "other").pool_mode, config::PoolMode::Transaction);
+}
+
+}  // namespace
+}  // namespace breakwater::pool
