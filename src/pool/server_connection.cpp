@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 
 namespace breakwater::pool {
@@ -19,6 +21,18 @@ void ParameterMap::set(std::string_view name, std::string_view value) {
 const std::string* ParameterMap::find(std::string_view name) const {
   for (const auto& [key, value] : items_) {
     if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+const std::string* ParameterMap::find_any_case(std::string_view name) const {
+  for (const auto& [key, value] : items_) {
+    if (key.size() == name.size() &&
+        std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return &value;
+    }
   }
   return nullptr;
 }

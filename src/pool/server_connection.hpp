@@ -18,6 +18,8 @@ class ParameterMap {
  public:
   void set(std::string_view name, std::string_view value);
   const std::string* find(std::string_view name) const;
+  // PostgreSQL's parameter names are case-insensitive ("datestyle" is "DateStyle").
+  const std::string* find_any_case(std::string_view name) const;
   const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
 
  private:

@@ -41,6 +41,11 @@ class MessageScanner {
 
   // True between messages: the next byte starts a new header.
   bool at_boundary() const { return !in_body_; }
+  // Forgets a message in progress (the stream it came from is gone).
+  void reset() {
+    in_body_ = false;
+    body_left_ = 0;
+  }
   const std::string& error() const { return error_; }
 
  private:

@@ -29,13 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 std::atomic<uint64_t> next_client_id{1};
 
-const std::string* find_parameter(const pool::ParameterMap& params, std::string_view name) {
-  for (const auto& [key, value] : params.items()) {
-    if (config::iequals(key, name)) return &value;
-  }
-  return nullptr;
-}
-
 // What PostgreSQL would report for a value a client asked for, where the
 // spelling is known to change: encoding names ("utf-8" is reported "UTF8").
 std::string canonical_value(std::string_view name, std::string_view value) {
@@ -156,9 +149,7 @@ class ClientSession {
 
   void adopt_server_parameters() {
     for (auto& [name, value] : client_params_) {
-      for (const auto& [key, server_value] : lease_->params.items()) {
-        if (config::iequals(key, name)) value = server_value;
-      }
+      if (const std::string* server_value = lease_->params.find_any_case(name)) value = *server_value;
     }
   }
 
@@ -243,9 +234,7 @@ class ClientSession {
       reported = std::move(*cached);
       for (const auto& [name, value] : params_.tracked) reported.set(name, canonical_value(name, value));
       for (const auto& name : tracked_parameter_names(config_)) {
-        for (const auto& [key, value] : reported.items()) {
-          if (config::iequals(key, name)) client_params_.emplace_back(name, value);
-        }
+        if (const std::string* value = reported.find_any_case(name)) client_params_.emplace_back(name, *value);
       }
     } else {
       client_params_ = params_.tracked;
@@ -257,7 +246,7 @@ class ClientSession {
       for (const auto& name : tracked_parameter_names(config_)) {
         bool known = false;
         for (const auto& [key, value] : client_params_) known = known || config::iequals(key, name);
-        if (const std::string* value = find_parameter(reported, name); value != nullptr && !known) {
+        if (const std::string* value = reported.find_any_case(name); value != nullptr && !known) {
           client_params_.emplace_back(name, *value);
         }
       }

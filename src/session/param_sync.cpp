@@ -21,10 +21,7 @@ std::string quote_literal(std::string_view value) {
 std::string build_sync_query(const pool::ParameterMap& server, const ParameterList& wanted) {
   std::string sql;
   for (const auto& [name, value] : wanted) {
-    const std::string* current = nullptr;
-    for (const auto& [key, server_value] : server.items()) {
-      if (config::iequals(key, name)) current = &server_value;
-    }
+    const std::string* current = server.find_any_case(name);
     if (current != nullptr && *current == value) continue;
     if (!sql.empty()) sql += ";";
     sql += "SET " + name + " TO " + quote_literal(value);

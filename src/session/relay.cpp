@@ -47,7 +47,12 @@ Relay::Relay(net::Socket& client, RelayOptions options)
     : client_(client),
       options_(options),
       from_client_(options.buffer_size),
-      client_scanner_(Direction::Frontend, options.max_packet_size) {}
+      client_scanner_(Direction::Frontend, options.max_packet_size),
+      from_server_(options.buffer_size),
+      server_scanner_(Direction::Backend, options.max_packet_size) {
+  server_scanner_.capture('Z');
+  server_scanner_.capture('S');
+}
 
 void Relay::push_client_bytes(protocol::Bytes bytes) { from_client_.append(bytes); }
 
@@ -72,6 +77,9 @@ asio::awaitable<bool> Relay::wait_for_client() {
 asio::awaitable<RelayResult> Relay::run(pool::ServerConnection& server, ReleasePolicy policy) {
   using namespace asio::experimental::awaitable_operators;
   LinkRun run{server, policy, {}, false, {}};
+  // A new server's stream starts at a message boundary.
+  from_server_.clear();
+  server_scanner_.reset();
   // Whichever direction ends first ends the link; the other is cancelled.
   auto ended = co_await (pump_client_to_server(run) || pump_server_to_client(run));
   RelayEnd end = std::visit([](RelayEnd e) { return e; }, ended);
@@ -154,10 +162,8 @@ asio::awaitable<RelayEnd> Relay::pump_client_to_server(LinkRun& run) {
 }
 
 asio::awaitable<RelayEnd> Relay::pump_server_to_client(LinkRun& run) {
-  MessageScanner scanner(Direction::Backend, options_.max_packet_size);
-  scanner.capture('Z');
-  scanner.capture('S');
-  CarryBuffer buffer(options_.buffer_size);
+  MessageScanner& scanner = server_scanner_;
+  CarryBuffer& buffer = from_server_;
   while (true) {
     auto [ec, n] = co_await run.server.socket.async_read_some(buffer.free_space(), as_tuple(asio::use_awaitable));
     if (run.ended) {

@@ -84,6 +84,7 @@ class Relay {
     void append(protocol::Bytes bytes);
     void consume(size_t n);
     bool empty() const { return have_ == 0; }
+    void clear() { have_ = 0; }
 
    private:
     protocol::ByteBuffer data_;
@@ -100,6 +101,9 @@ class Relay {
   RelayOptions options_;
   CarryBuffer from_client_;
   protocol::MessageScanner client_scanner_;
+  // Server side: kept across links so that a transaction costs no allocation.
+  CarryBuffer from_server_;
+  protocol::MessageScanner server_scanner_;
   bool client_terminated_ = false;
 };
 

@@ -154,3 +154,14 @@ class Breakwater:
                 if line.startswith(field + ":"):
                     return int(line.split()[1])
         raise AssertionError(f"{field} not found")
+
+
+def kill_client_mid_transaction(dsn):
+    """A client that opens a transaction (with a temp table) and dies by SIGKILL; returns its backend pid."""
+    script = ("import psycopg, os\n"
+              f"c = psycopg.connect('{dsn}')\n"
+              "c.execute('CREATE TEMP TABLE t (x int)')\n"
+              "print(c.execute('SELECT pg_backend_pid(), txid_current()').fetchone()[0], flush=True)\n"
+              "os.kill(os.getpid(), 9)\n")
+    out = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True, text=True, timeout=30)
+    return int(out.stdout.strip())

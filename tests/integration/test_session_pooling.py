@@ -8,7 +8,7 @@ import time
 import psycopg
 import psycopg2
 
-from harness import PG_BIN, wait_until
+from harness import PG_BIN, kill_client_mid_transaction, wait_until
 
 
 def test_HundredClients_OnPoolSizeFive_AllServedInTurn(make_breakwater, postgres):
@@ -118,13 +118,7 @@ def test_SessionState_DoesNotLeakToNextClient(make_breakwater):
 
 def test_ClientKilledMidTransaction_ServerIsNotReused(make_breakwater, postgres):
     bw = make_breakwater(settings={"default_pool_size": "1"})
-    script = ("import psycopg, os, sys\n"
-              f"c = psycopg.connect('{bw.dsn()}')\n"
-              "c.execute('CREATE TEMP TABLE t (x int)')\n"
-              "print(c.execute('SELECT pg_backend_pid()').fetchone()[0], flush=True)\n"
-              "os.kill(os.getpid(), 9)\n")
-    out = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True, text=True, timeout=30)
-    dirty_pid = int(out.stdout.strip())
+    dirty_pid = kill_client_mid_transaction(bw.dsn())
     with psycopg.connect(bw.dsn()) as conn:
         pid, in_tx = conn.execute("SELECT pg_backend_pid(), txid_current_if_assigned()").fetchone()
         assert pid != dirty_pid

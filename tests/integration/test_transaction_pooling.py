@@ -10,7 +10,7 @@ import asyncpg
 import psycopg
 import pytest
 
-from harness import PG_BIN, wait_until
+from harness import PG_BIN, kill_client_mid_transaction, wait_until
 
 
 def backends(postgres, dbname):
@@ -145,13 +145,7 @@ def test_ServerIsSharedBetweenClientsBetweenTransactions(make_breakwater):
 
 def test_ClientKilledMidTransaction_NextClientSeesNoTransaction(make_breakwater, postgres):
     bw = tx_breakwater(make_breakwater, default_pool_size="1")
-    script = ("import psycopg, os\n"
-              f"c = psycopg.connect('{bw.dsn()}')\n"
-              "c.execute('CREATE TEMP TABLE t (x int)')\n"
-              "print(c.execute('SELECT pg_backend_pid(), txid_current()').fetchone()[0], flush=True)\n"
-              "os.kill(os.getpid(), 9)\n")
-    out = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True, text=True, timeout=30)
-    dirty_pid = int(out.stdout.strip())
+    dirty_pid = kill_client_mid_transaction(bw.dsn())
     with psycopg.connect(bw.dsn(), autocommit=True) as conn:
         pid, xid = conn.execute("SELECT pg_backend_pid(), txid_current_if_assigned()").fetchone()
         assert xid is None
