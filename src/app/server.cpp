@@ -96,6 +96,7 @@ int run_server(const CliOptions& options) {
   net::WorkerGroup workers(worker_count);
   session::ClientRegistry clients;
   pool::PoolRegistry pools(config, users, static_cast<size_t>(worker_count));
+  pools.create_forced_user_pools();
   session::SessionContext context{config, users, &pools, &clients};
 
   auto listeners = net::Listeners::open(workers, listen_spec(*config), [&context](net::Worker& worker, net::Socket socket) {
@@ -147,7 +148,19 @@ int run_server(const CliOptions& options) {
                                  [](int number) { BW_LOG_WARN("signal {} is not supported yet; ignored", number); },
                          });
 
+  // The janitor: min_pool_size upkeep, once a second as PgBouncer's maintenance loop.
+  asio::steady_timer janitor_timer(control);
+  std::function<void()> janitor = [&] {
+    if (shutting_down) return;
+    pools.maintain(workers);
+    janitor_timer.expires_after(std::chrono::seconds(1));
+    janitor_timer.async_wait([&](asio::error_code ec) {
+      if (!ec) janitor();
+    });
+  };
+
   workers.start();
+  janitor();
   (*listeners)->start();
   for (const auto& name : (*listeners)->describe()) BW_LOG_INFO("listening on {}", name);
   BW_LOG_INFO("process up: {}, {} worker threads", version_string(), worker_count);

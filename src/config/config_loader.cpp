@@ -25,6 +25,10 @@ Result<void> set_int(std::optional<int>& out, std::string_view key, std::string_
 }
 
 Result<void> set_seconds(std::optional<double>& out, std::string_view key, std::string_view value) {
+  if (trim(value) == "-1") {  // PgBouncer's "not set here": the next level decides
+    out.reset();
+    return {};
+  }
   auto parsed = parse_seconds(value);
   if (!parsed) return unexpected("invalid value for " + std::string(key) + ": " + parsed.error());
   out = *parsed;
@@ -56,7 +60,6 @@ Result<void> apply_database_key(DatabaseEntry& db, const std::string& key, const
   } else if (key == "pool_size") {
     return set_int(db.pool_size, key, value, 0);
   } else if (key == "max_db_connections") {
-    warnings.push_back(not_supported("per-database max_db_connections"));
     return set_int(db.max_db_connections, key, value, 0);
   } else if (key == "pool_mode") {
     return set_pool_mode(db.pool_mode, value);
@@ -71,10 +74,8 @@ Result<void> apply_database_key(DatabaseEntry& db, const std::string& key, const
   } else if (key == "application_name") {
     db.application_name = value;
   } else if (key == "min_pool_size") {
-    warnings.push_back(not_supported("min_pool_size"));
     return set_int(db.min_pool_size, key, value, 0);
   } else if (key == "reserve_pool_size" || key == "reserve_pool") {
-    warnings.push_back(not_supported("reserve_pool_size"));
     return set_int(db.reserve_pool_size, key, value, 0);
   } else if (key == "max_db_client_connections") {
     warnings.push_back(not_supported("max_db_client_connections"));
@@ -83,7 +84,6 @@ Result<void> apply_database_key(DatabaseEntry& db, const std::string& key, const
     warnings.push_back(not_supported("server_lifetime"));
     return set_seconds(db.server_lifetime, key, value);
   } else if (key == "query_wait_timeout") {
-    warnings.push_back(not_supported("per-database query_wait_timeout"));
     return set_seconds(db.query_wait_timeout, key, value);
   } else if (key == "auth_user" || key == "auth_query" || key == "auth_dbname") {
     warnings.push_back(not_supported(key));
@@ -110,20 +110,17 @@ Result<UserEntry> parse_user_entry(const std::string& name, std::string_view val
     if (key == "pool_mode") {
       applied = set_pool_mode(user.pool_mode, val);
     } else if (key == "pool_size") {
-      warnings.push_back(not_supported("per-user pool_size"));
       applied = set_int(user.pool_size, key, val, 0);
     } else if (key == "reserve_pool_size") {
-      warnings.push_back(not_supported("per-user reserve_pool_size"));
       applied = set_int(user.reserve_pool_size, key, val, 0);
     } else if (key == "max_user_connections") {
-      warnings.push_back(not_supported("max_user_connections"));
       applied = set_int(user.max_user_connections, key, val, 0);
     } else if (key == "max_user_client_connections") {
       warnings.push_back(not_supported("max_user_client_connections"));
       applied = set_int(user.max_user_client_connections, key, val, 0);
     } else if (key == "query_timeout" || key == "query_wait_timeout" || key == "idle_transaction_timeout" ||
                key == "transaction_timeout" || key == "client_idle_timeout") {
-      warnings.push_back(not_supported("per-user " + key));
+      if (key != "query_wait_timeout") warnings.push_back(not_supported("per-user " + key));
       auto& slot = key == "query_timeout"              ? user.query_timeout
                    : key == "query_wait_timeout"       ? user.query_wait_timeout
                    : key == "idle_transaction_timeout" ? user.idle_transaction_timeout

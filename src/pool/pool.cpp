@@ -1,8 +1,8 @@
 #include "pool/pool.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
-#include <atomic>
 
+#include "base/assert.hpp"
 #include "base/log.hpp"
 #include "protocol/message_writer.hpp"
 #include "protocol/sqlstate.hpp"
@@ -14,15 +14,25 @@ using protocol::ClientError;
 namespace sqlstate = protocol::sqlstate;
 
 namespace {
+
 std::atomic<uint64_t> next_server_id{1};
+
+void say_goodbye_and_close(ServerConnection& server) {
+  protocol::ByteBuffer terminate;
+  protocol::write_terminate(terminate);
+  asio::error_code ignored;
+  asio::write(server.socket, asio::buffer(terminate), ignored);
+  server.socket.close(ignored);
 }
 
+}  // namespace
+
 struct Pool::Waiter {
-  explicit Waiter(asio::io_context& io) : timer(io) {}
+  Waiter(asio::io_context& io, Ticket ticket_) : timer(io), ticket(ticket_) {}
   asio::steady_timer timer;                  // runs on the waiting client's worker
+  Ticket ticket;
   std::unique_ptr<ServerConnection> server;  // handed over by a releasing client
-  bool slot_granted = false;                 // may open a server (login_count_ counts it)
-  Clock::time_point since = Clock::now();
+  bool slot_granted = false;                 // may open a server (the accounting counts it)
 };
 
 // ---------------------------------------------------------------- ServerLease
@@ -50,36 +60,35 @@ void ServerLease::close() {
 
 // ---------------------------------------------------------------- Pool
 
-Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSettings settings, size_t worker_count)
+Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSettings settings, PoolCaps caps,
+           size_t worker_count)
     : database_(std::move(database)),
       user_(std::move(user)),
       target_(std::move(target)),
       settings_(std::move(settings)),
+      caps_(std::move(caps)),
+      accounting_(settings_.limits, caps_.database.get(), caps_.user.get()),
       idle_(worker_count) {}
 
 std::unique_ptr<ServerConnection> Pool::take_idle_locked(int worker_id) {
-  auto take_from = [this](std::vector<std::unique_ptr<ServerConnection>>& list) {
+  auto take_from = [](std::vector<std::unique_ptr<ServerConnection>>& list) {
     auto server = std::move(list.back());
     list.pop_back();
-    --idle_count_;
-    ++active_count_;
     return server;
   };
-  if (idle_count_ == 0) return nullptr;
   if (!idle_[worker_id].empty()) return take_from(idle_[worker_id]);
   for (auto& list : idle_) {
     if (!list.empty()) return take_from(list);
   }
-  return nullptr;
+  BW_PANIC("the accounting counts an idle server that no list holds");
 }
 
-std::shared_ptr<Pool::Waiter> Pool::grant_slot_locked() {
-  if (waiters_.empty()) return nullptr;
-  auto waiter = std::move(waiters_.front());
-  waiters_.pop_front();
-  waiter->slot_granted = true;
-  ++login_count_;
-  return waiter;
+std::shared_ptr<Pool::Waiter> Pool::grant_locked(std::optional<Ticket> ticket) {
+  if (!ticket) return nullptr;
+  auto node = waiters_.extract(*ticket);
+  BW_ASSERT(!node.empty());
+  node.mapped()->slot_granted = true;
+  return std::move(node.mapped());
 }
 
 // Timers are worker-local: the cancel that wakes a waiter runs on its own worker.
@@ -89,76 +98,169 @@ void Pool::wake(const std::shared_ptr<Waiter>& waiter) {
   asio::post(waiter->timer.get_executor(), [waiter] { waiter->timer.cancel(); });
 }
 
+bool Pool::in_login_retry_locked() const {
+  return last_login_error_ &&
+         Clock::now() - last_login_failure_ < std::chrono::duration<double>(settings_.server_login_retry_s);
+}
+
 void Pool::give_back(std::unique_ptr<ServerConnection> server) {
   std::shared_ptr<Waiter> waiter;
+  std::unique_ptr<ServerConnection> surplus;
   {
     std::lock_guard lock(mutex_);
-    if (!waiters_.empty()) {
-      // Straight to the oldest waiter: the server stays active, only its client changes.
-      waiter = std::move(waiters_.front());
-      waiters_.pop_front();
-      waiter->server = std::move(server);
-    } else {
-      --active_count_;
-      ++idle_count_;
-      idle_[server->worker_id].push_back(std::move(server));
+    auto step = accounting_.release();
+    switch (step.what) {
+      case PoolAccounting::Return::HandOver: {
+        // Straight to the oldest waiter: the server stays active, only its client changes.
+        auto node = waiters_.extract(step.ticket);
+        BW_ASSERT(!node.empty());
+        waiter = std::move(node.mapped());
+        waiter->server = std::move(server);
+        break;
+      }
+      case PoolAccounting::Return::Idle:
+        server->idle_since = Clock::now();
+        idle_[server->worker_id].push_back(std::move(server));
+        break;
+      case PoolAccounting::Return::Close:
+        surplus = std::move(server);
+        break;
     }
   }
   wake(waiter);
+  if (surplus) {
+    BW_LOG_INFO("S-{:#x}: {}/{}@{} closing because: reserve server not needed any more", surplus->id, database_,
+                user_, surplus->address);
+    say_goodbye_and_close(*surplus);
+    announce_cap_room();
+  }
 }
 
 void Pool::forget(std::unique_ptr<ServerConnection> server) {
   std::shared_ptr<Waiter> waiter;
   {
     std::lock_guard lock(mutex_);
-    --active_count_;
-    waiter = grant_slot_locked();
+    waiter = grant_locked(accounting_.active_closed(Clock::now()));
   }
   asio::error_code ignored;
   server->socket.close(ignored);
   wake(waiter);
+  announce_cap_room();
+}
+
+void Pool::announce_cap_room() {
+  for (const auto* cap : {caps_.database.get(), caps_.user.get()}) {
+    if (cap == nullptr || cap->limit() <= 0 || !cap->has_room()) continue;
+    for (const auto& member : cap->other_members(this)) {
+      member->cap_has_room();
+      if (!cap->has_room()) break;
+    }
+  }
+}
+
+void Pool::make_room_under_caps() {
+  for (const auto* cap : {caps_.database.get(), caps_.user.get()}) {
+    if (cap == nullptr || cap->limit() <= 0 || cap->has_room()) continue;
+    for (const auto& member : cap->other_members(this)) {
+      if (member->close_one_idle_server()) break;
+    }
+  }
+}
+
+void Pool::cap_has_room() {
+  std::shared_ptr<Waiter> waiter;
+  {
+    std::lock_guard lock(mutex_);
+    waiter = grant_locked(accounting_.room_appeared(Clock::now()));
+  }
+  wake(waiter);
+}
+
+bool Pool::close_one_idle_server() {
+  std::unique_ptr<ServerConnection> server;
+  {
+    std::lock_guard lock(mutex_);
+    if (!accounting_.take_idle_to_close()) return false;
+    // The longest idle: the front of one of the per-worker LIFO lists.
+    std::vector<std::unique_ptr<ServerConnection>>* oldest = nullptr;
+    for (auto& list : idle_) {
+      if (!list.empty() && (oldest == nullptr || list.front()->idle_since < oldest->front()->idle_since)) {
+        oldest = &list;
+      }
+    }
+    BW_ASSERT(oldest != nullptr);
+    server = std::move(oldest->front());
+    oldest->erase(oldest->begin());
+  }
+  BW_LOG_INFO("S-{:#x}: {}/{}@{} closing because: idle server closed to make room for another pool", server->id,
+              database_, user_, server->address);
+  say_goodbye_and_close(*server);
+  announce_cap_room();
+  return true;
 }
 
 asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker) {
-  using Duration = Clock::duration;
-  const auto deadline = settings_.query_wait_timeout_s > 0
-                            ? Clock::now() + std::chrono::duration_cast<Duration>(
-                                                 std::chrono::duration<double>(settings_.query_wait_timeout_s))
-                            : Clock::time_point::max();
   while (true) {
     std::unique_ptr<ServerConnection> server;
     std::shared_ptr<Waiter> waiter;
-    bool may_open = false;
+    Clock::time_point wake_at;
+    bool may_open = false, blocked_by_cap = false;
     {
       std::lock_guard lock(mutex_);
-      server = take_idle_locked(worker.id());
-      if (!server) {
-        if (idle_count_ + active_count_ + login_count_ < settings_.pool_size && waiters_.empty()) {
-          ++login_count_;
+      const auto now = Clock::now();
+      auto step = accounting_.acquire(now);
+      switch (step.next) {
+        case PoolAccounting::Next::TakeIdle:
+          server = take_idle_locked(worker.id());
+          break;
+        case PoolAccounting::Next::Open:
           may_open = true;
-        } else {
-          waiter = std::make_shared<Waiter>(worker.io());
-          waiters_.push_back(waiter);
-        }
+          break;
+        case PoolAccounting::Next::Wait:
+          waiter = std::make_shared<Waiter>(worker.io(), step.ticket);
+          waiters_.emplace(step.ticket, waiter);
+          wake_at = accounting_.wake_time(step.ticket, now);
+          blocked_by_cap = step.blocked_by_cap;
+          break;
       }
     }
     if (may_open) co_return co_await open_server(worker);
-    if (waiter) {
-      waiter->timer.expires_at(deadline);
+    if (blocked_by_cap) make_room_under_caps();
+    while (waiter) {
+      waiter->timer.expires_at(wake_at);
       co_await waiter->timer.async_wait(as_tuple(asio::use_awaitable));
-      bool granted = false;
+      std::shared_ptr<Waiter> older;
+      bool open = false, timed_out = false;
       {
         std::lock_guard lock(mutex_);
         if (waiter->server) {
           server = std::move(waiter->server);
+          waiter.reset();
         } else if (waiter->slot_granted) {
-          granted = true;
+          open = true;
         } else {
-          std::erase(waiters_, waiter);
-          co_return unexpected(ClientError{sqlstate::kProtocolViolation, "query_wait_timeout"});
+          auto step = accounting_.timer_rang(waiter->ticket, Clock::now());
+          if (step.granted == waiter->ticket) {
+            waiters_.erase(waiter->ticket);
+            if (accounting_.total() > settings_.limits.pool_size) {
+              BW_LOG_WARN("{}/{}: taking connection from reserve_pool", database_, user_);
+            }
+            open = true;
+          } else {
+            older = grant_locked(step.granted);
+            if (step.timed_out) {
+              waiters_.erase(waiter->ticket);
+              timed_out = true;
+            } else {
+              BW_ASSERT(step.still_waiting);
+              wake_at = step.next;
+            }
+          }
         }
       }
-      if (granted) co_return co_await open_server(worker);
+      wake(older);
+      if (timed_out) co_return unexpected(ClientError{sqlstate::kProtocolViolation, "query_wait_timeout"});
+      if (open) co_return co_await open_server(worker);
     }
     if (auto lease = adopt(std::move(server), worker)) co_return std::move(*lease);
   }
@@ -174,63 +276,100 @@ std::optional<ServerLease> Pool::adopt(std::unique_ptr<ServerConnection> server,
   return std::nullopt;
 }
 
-asio::awaitable<Result<ServerLease, ClientError>> Pool::open_server(net::Worker& worker) {
+asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::connect(net::Worker& worker) {
   {
     // During server_login_retry after a failed login, fail at once rather than
     // queueing clients behind a server that is not working.
     std::unique_lock lock(mutex_);
-    if (last_login_error_ && Clock::now() - last_login_failure_ <
-                                 std::chrono::duration<double>(settings_.server_login_retry_s)) {
+    if (in_login_retry_locked()) {
       ClientError error = *last_login_error_;
-      --login_count_;
-      auto next = grant_slot_locked();
+      auto next = grant_locked(accounting_.login_failed(Clock::now()));
       lock.unlock();
       wake(next);
+      announce_cap_room();
       co_return unexpected(std::move(error));
     }
   }
   uint64_t id = next_server_id.fetch_add(1, std::memory_order_relaxed);
   auto connected = co_await connect_server(target_, id, worker.id());
-  std::optional<ClientError> error;
   if (!connected) {
     const auto& failure = connected.error();
-    error = failure.from_server ? *failure.from_server
-                                : ClientError{sqlstate::kProtocolViolation, "pgbouncer cannot connect to server"};
-  }
-  std::shared_ptr<Waiter> next;
-  {
-    std::lock_guard lock(mutex_);
-    --login_count_;
-    if (error) {
-      last_login_error_ = *error;
+    ClientError error = failure.from_server
+                            ? *failure.from_server
+                            : ClientError{sqlstate::kProtocolViolation, "pgbouncer cannot connect to server"};
+    BW_LOG_WARN("S-{:#x}: {}/{}: {}", id, database_, user_, failure.message);
+    std::shared_ptr<Waiter> next;
+    {
+      std::lock_guard lock(mutex_);
+      last_login_error_ = error;
       last_login_failure_ = Clock::now();
-      next = grant_slot_locked();
-    } else {
-      last_login_error_.reset();
-      ++active_count_;
-      if (!server_parameters_) server_parameters_ = (*connected)->params;
+      next = grant_locked(accounting_.login_failed(Clock::now()));
     }
-  }
-  if (error) {
-    BW_LOG_WARN("S-{:#x}: {}/{}: {}", id, database_, user_, connected.error().message);
     wake(next);
-    co_return unexpected(std::move(*error));
+    announce_cap_room();
+    co_return unexpected(std::move(error));
   }
   BW_LOG_INFO("S-{:#x}: {}/{}@{} new connection to server", id, database_, user_, (*connected)->address);
+  co_return std::move(*connected);
+}
+
+asio::awaitable<Result<ServerLease, ClientError>> Pool::open_server(net::Worker& worker) {
+  auto connected = co_await connect(worker);
+  if (!connected) co_return unexpected(std::move(connected.error()));
+  {
+    std::lock_guard lock(mutex_);
+    last_login_error_.reset();
+    accounting_.login_succeeded();
+    if (!server_parameters_) server_parameters_ = (*connected)->params;
+  }
   co_return ServerLease(shared_from_this(), std::move(*connected));
+}
+
+asio::awaitable<void> Pool::open_spare_server(net::Worker& worker) {
+  auto connected = co_await connect(worker);
+  if (!connected) co_return;
+  std::shared_ptr<Waiter> waiter;
+  {
+    std::lock_guard lock(mutex_);
+    last_login_error_.reset();
+    if (!server_parameters_) server_parameters_ = (*connected)->params;
+    if (auto ticket = accounting_.filler_ready()) {
+      auto node = waiters_.extract(*ticket);
+      BW_ASSERT(!node.empty());
+      waiter = std::move(node.mapped());
+      waiter->server = std::move(*connected);
+    } else {
+      auto& server = *connected;
+      server->idle_since = Clock::now();
+      idle_[server->worker_id].push_back(std::move(server));
+    }
+  }
+  wake(waiter);
+}
+
+void Pool::maintain(net::WorkerGroup& workers) {
+  if (settings_.limits.min_pool_size <= 0) return;
+  if (!settings_.forced_user && clients() == 0) return;
+  int to_open = 0;
+  std::vector<net::Worker*> on;
+  {
+    std::lock_guard lock(mutex_);
+    if (in_login_retry_locked()) return;
+    to_open = accounting_.start_fill();
+    for (int i = 0; i < to_open; ++i) on.push_back(&workers.worker(next_fill_worker_++ % workers.size()));
+  }
+  for (net::Worker* worker : on) {
+    asio::co_spawn(worker->io(), open_spare_server(*worker), asio::detached);
+  }
 }
 
 void Pool::close_idle_servers() {
   std::lock_guard lock(mutex_);
-  protocol::ByteBuffer terminate;
-  protocol::write_terminate(terminate);
   for (auto& list : idle_) {
     for (auto& server : list) {
-      asio::error_code ignored;
-      asio::write(server->socket, asio::buffer(terminate), ignored);
-      server->socket.close(ignored);
+      accounting_.take_idle_to_close();
+      say_goodbye_and_close(*server);
     }
-    idle_count_ -= static_cast<int>(list.size());
     list.clear();
   }
 }
@@ -242,11 +381,7 @@ std::optional<ParameterMap> Pool::server_parameters() const {
 
 Pool::Counts Pool::counts() const {
   std::lock_guard lock(mutex_);
-  Counts counts{idle_count_, active_count_, login_count_, static_cast<int>(waiters_.size())};
-  if (!waiters_.empty()) {
-    counts.max_wait_s = std::chrono::duration<double>(Clock::now() - waiters_.front()->since).count();
-  }
-  return counts;
+  return accounting_.counts(Clock::now());
 }
 
 }  // namespace breakwater::pool

@@ -1,23 +1,25 @@
 #pragma once
 // A Pool serves one (database, user) pair. Shared by all workers: guarded by mutex_.
 //
-// Servers are counted in the states PgBouncer names: idle (per-worker lists, so a
-// client takes one from its own worker first), active (lent to a client through a
-// ServerLease) and login (being opened). Their sum never exceeds pool_size, on
-// every worker together. Clients that find no server wait in FIFO order; a server
-// released on one worker goes straight to the oldest waiter, whatever its worker.
+// PoolAccounting decides (limits, FIFO, reserve, caps); the Pool carries out its
+// decisions with real servers: idle ones sit in per-worker lists, so a client takes
+// one from its own worker first; a server released on one worker goes straight to
+// the oldest waiter, whatever its worker; a waiter's timer runs on its own worker.
 
 #include <asio.hpp>
+#include <atomic>
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.hpp"
 #include "config/config.hpp"
 #include "net/worker_group.hpp"
+#include "pool/connection_cap.hpp"
+#include "pool/pool_accounting.hpp"
 #include "pool/server_connector.hpp"
 #include "protocol/client_error.hpp"
 
@@ -25,11 +27,12 @@ namespace breakwater::pool {
 
 struct PoolSettings {
   config::PoolMode pool_mode = config::PoolMode::Session;
-  int pool_size = 20;
-  double query_wait_timeout_s = 120;
+  PoolLimits limits;
   double server_login_retry_s = 15;
   std::string server_reset_query = "DISCARD ALL";
   bool server_reset_query_always = false;
+  // min_pool_size applies even with no client connected (a [databases] entry with user=).
+  bool forced_user = false;
 };
 
 class Pool;
@@ -58,9 +61,15 @@ class ServerLease {
   std::unique_ptr<ServerConnection> server_;
 };
 
-class Pool : public std::enable_shared_from_this<Pool> {
+struct PoolCaps {
+  std::shared_ptr<ConnectionCap> database;  // max_db_connections
+  std::shared_ptr<ConnectionCap> user;      // max_user_connections
+};
+
+class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
  public:
-  Pool(std::string database, std::string user, ServerTarget target, PoolSettings settings, size_t worker_count);
+  Pool(std::string database, std::string user, ServerTarget target, PoolSettings settings, PoolCaps caps,
+       size_t worker_count);
 
   // A server for a client on `worker`, on that worker's event loop. Waits in FIFO
   // order when the pool is full, up to query_wait_timeout.
@@ -70,6 +79,14 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // (PgBouncer's "welcome" values for new clients).
   std::optional<ParameterMap> server_parameters() const;
 
+  // Clients routed to this pool (min_pool_size applies while there is one).
+  void client_joined() { clients_.fetch_add(1, std::memory_order_relaxed); }
+  void client_left() { clients_.fetch_sub(1, std::memory_order_relaxed); }
+  int clients() const { return clients_.load(std::memory_order_relaxed); }
+
+  // Periodic upkeep (the janitor): opens servers up to min_pool_size, spread over workers.
+  void maintain(net::WorkerGroup& workers);
+
   const std::string& database() const { return database_; }
   const std::string& user() const { return user_; }
   const PoolSettings& settings() const { return settings_; }
@@ -78,40 +95,53 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // At shutdown, with every worker stopped: says Terminate to idle servers and closes them.
   void close_idle_servers();
 
-  struct Counts {
-    int idle = 0, active = 0, login = 0, waiting = 0;
-    double max_wait_s = 0;
-  };
+  using Counts = PoolAccounting::Counts;
   Counts counts() const;
+
+  // CapMember
+  void cap_has_room() override;
+  bool close_one_idle_server() override;
 
  private:
   friend class ServerLease;
   struct Waiter;
-  using Clock = std::chrono::steady_clock;
+  using Clock = PoolAccounting::Clock;
+  using Ticket = PoolAccounting::Ticket;
 
   void give_back(std::unique_ptr<ServerConnection> server);
   void forget(std::unique_ptr<ServerConnection> server);
-  // Under mutex_: passes the slot of a closed or never-opened server to the oldest
-  // waiter, so that it opens one; returns that waiter, to wake after unlocking.
-  std::shared_ptr<Waiter> grant_slot_locked();
+  // Under mutex_: the waiter holding `ticket` may now open a server; returns it, to
+  // wake after unlocking.
+  std::shared_ptr<Waiter> grant_locked(std::optional<Ticket> ticket);
   static void wake(const std::shared_ptr<Waiter>& waiter);
   std::unique_ptr<ServerConnection> take_idle_locked(int worker_id);
-  // Called holding a login slot (login_count_ counts it).
+  bool in_login_retry_locked() const;
+  // Room may have appeared under a shared cap: tell the other pools under it.
+  void announce_cap_room();
+  // This pool waits on a full cap: ask another pool under it to close an idle server.
+  void make_room_under_caps();
+  // Called holding a login slot (the accounting counts it).
   asio::awaitable<Result<ServerLease, protocol::ClientError>> open_server(net::Worker& worker);
+  // Opens one server for min_pool_size (holding a login slot); it goes idle or to a waiter.
+  asio::awaitable<void> open_spare_server(net::Worker& worker);
+  asio::awaitable<Result<std::unique_ptr<ServerConnection>, protocol::ClientError>> connect(net::Worker& worker);
   // Takes an idle or handed-over server onto `worker`; nullopt when it died meanwhile.
   std::optional<ServerLease> adopt(std::unique_ptr<ServerConnection> server, net::Worker& worker);
 
   const std::string database_, user_;
   const ServerTarget target_;
   const PoolSettings settings_;
+  const PoolCaps caps_;
+  std::atomic<int> clients_{0};
 
   mutable std::mutex mutex_;
+  PoolAccounting accounting_;
   std::vector<std::vector<std::unique_ptr<ServerConnection>>> idle_;  // per worker, LIFO
-  int idle_count_ = 0, active_count_ = 0, login_count_ = 0;
-  std::deque<std::shared_ptr<Waiter>> waiters_;
+  std::unordered_map<Ticket, std::shared_ptr<Waiter>> waiters_;
   std::optional<ParameterMap> server_parameters_;
   std::optional<protocol::ClientError> last_login_error_;
   Clock::time_point last_login_failure_{};
+  size_t next_fill_worker_ = 0;
 };
 
 }  // namespace breakwater::pool

@@ -30,18 +30,41 @@ ServerTarget make_server_target(const config::Config& config, const config::Data
 
 PoolSettings make_pool_settings(const config::Config& config, const config::DatabaseEntry& db,
                                 const std::string& pool_user) {
+  const config::UserEntry* user = config.find_user(pool_user);
   PoolSettings settings;
   settings.pool_mode = config.pool_mode;
   if (db.pool_mode) settings.pool_mode = *db.pool_mode;
-  if (const config::UserEntry* user = config.find_user(pool_user); user != nullptr && user->pool_mode) {
-    settings.pool_mode = *user->pool_mode;
+  if (user != nullptr && user->pool_mode) settings.pool_mode = *user->pool_mode;
+
+  PoolLimits& limits = settings.limits;
+  limits.pool_size = db.pool_size.value_or(config.default_pool_size);
+  if (user != nullptr && user->pool_size) limits.pool_size = *user->pool_size;
+  limits.reserve_pool_size = db.reserve_pool_size.value_or(config.reserve_pool_size);
+  if (user != nullptr && user->reserve_pool_size) limits.reserve_pool_size = *user->reserve_pool_size;
+  limits.min_pool_size = db.min_pool_size.value_or(config.min_pool_size);
+  limits.reserve_pool_timeout_s = config.reserve_pool_timeout;
+  // query_wait_timeout: the database entry, then the user's, then global; -1 means unset.
+  limits.query_wait_timeout_s = config.query_wait_timeout;
+  if (user != nullptr && user->query_wait_timeout && *user->query_wait_timeout >= 0) {
+    limits.query_wait_timeout_s = *user->query_wait_timeout;
   }
-  settings.pool_size = db.pool_size.value_or(config.default_pool_size);
-  settings.query_wait_timeout_s = config.query_wait_timeout;
+  if (db.query_wait_timeout && *db.query_wait_timeout >= 0) limits.query_wait_timeout_s = *db.query_wait_timeout;
+
   settings.server_login_retry_s = config.server_login_retry;
   settings.server_reset_query = config.server_reset_query;
   settings.server_reset_query_always = config.server_reset_query_always;
+  settings.forced_user = !db.user.empty();
   return settings;
+}
+
+int database_connection_cap(const config::Config& config, const config::DatabaseEntry& db) {
+  return db.max_db_connections.value_or(config.max_db_connections);
+}
+
+int user_connection_cap(const config::Config& config, const std::string& pool_user) {
+  const config::UserEntry* user = config.find_user(pool_user);
+  if (user != nullptr && user->max_user_connections) return *user->max_user_connections;
+  return config.max_user_connections;
 }
 
 PoolRegistry::PoolRegistry(std::shared_ptr<const config::Config> config, std::shared_ptr<const auth::UserList> users,
@@ -60,11 +83,32 @@ Result<std::shared_ptr<Pool>, protocol::ClientError> PoolRegistry::find_or_creat
   std::lock_guard lock(mutex_);
   auto& pool = pools_[{database, pool_user}];
   if (!pool) {
+    PoolCaps caps{cap_locked(database_caps_, database, database_connection_cap(*config_, *db)),
+                  cap_locked(user_caps_, pool_user, user_connection_cap(*config_, pool_user))};
     pool = std::make_shared<Pool>(database, pool_user,
                                   make_server_target(*config_, *db, database, pool_user, users_.get()),
-                                  make_pool_settings(*config_, *db, pool_user), worker_count_);
+                                  make_pool_settings(*config_, *db, pool_user), caps, worker_count_);
+    caps.database->add_member(pool);
+    caps.user->add_member(pool);
   }
   return pool;
+}
+
+std::shared_ptr<ConnectionCap> PoolRegistry::cap_locked(std::map<std::string, std::shared_ptr<ConnectionCap>>& caps,
+                                                        const std::string& name, int limit) {
+  auto& cap = caps[name];
+  if (!cap) cap = std::make_shared<ConnectionCap>(limit);
+  return cap;
+}
+
+void PoolRegistry::create_forced_user_pools() {
+  for (const auto& db : config_->databases) {
+    if (!db.user.empty()) (void)find_or_create(db.name, db.user);
+  }
+}
+
+void PoolRegistry::maintain(net::WorkerGroup& workers) {
+  for (const auto& pool : pools()) pool->maintain(workers);
 }
 
 std::vector<std::shared_ptr<Pool>> PoolRegistry::pools() const {

@@ -26,21 +26,37 @@ class PoolRegistry {
 
   std::vector<std::shared_ptr<Pool>> pools() const;
 
+  // Creates the pools of [databases] entries with a forced user, so that their
+  // min_pool_size servers open at start-up.
+  void create_forced_user_pools();
+  // The janitor's round: every pool's upkeep.
+  void maintain(net::WorkerGroup& workers);
+
  private:
+  std::shared_ptr<ConnectionCap> cap_locked(std::map<std::string, std::shared_ptr<ConnectionCap>>& caps,
+                                            const std::string& name, int limit);
+
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<const auth::UserList> users_;
   size_t worker_count_;
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<Pool>> pools_;
+  // max_db_connections per client-side database name, max_user_connections per pool user.
+  std::map<std::string, std::shared_ptr<ConnectionCap>> database_caps_, user_caps_;
 };
 
 // The ServerTarget and PoolSettings for a database entry and pool user (pure, tested).
 ServerTarget make_server_target(const config::Config& config, const config::DatabaseEntry& db,
                                 const std::string& client_database, const std::string& pool_user,
                                 const auth::UserList* users);
-// pool_mode: the [users] entry of the pool's user wins over the database's, which
-// wins over the global setting.
+// The most specific setting wins: pool_mode, pool_size and reserve_pool_size from
+// the pool user's [users] entry, then the [databases] entry, then [pgbouncer];
+// min_pool_size from the database entry, then [pgbouncer].
 PoolSettings make_pool_settings(const config::Config& config, const config::DatabaseEntry& db,
                                 const std::string& pool_user);
+// max_db_connections of the entry, else the global one; max_user_connections of the
+// user's entry, else the global one. 0: no cap.
+int database_connection_cap(const config::Config& config, const config::DatabaseEntry& db);
+int user_connection_cap(const config::Config& config, const std::string& pool_user);
 
 }  // namespace breakwater::pool

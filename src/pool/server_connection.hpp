@@ -37,6 +37,7 @@ struct ServerConnection {
   protocol::BackendKeyData key;  // for forwarding cancel requests
   ParameterMap params;
   std::chrono::steady_clock::time_point connected_at = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point idle_since{};
 
   // Moves the socket onto another worker's event loop (release the fd, register
   // it with the target's reactor). The socket must have no operation pending.

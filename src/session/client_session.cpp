@@ -56,6 +56,11 @@ class ClientSession {
         id_(next_client_id.fetch_add(1, std::memory_order_relaxed)),
         peer_(net::describe_peer(socket_)),
         started_(Clock::now()) {}
+  ~ClientSession() {
+    if (pool_) pool_->client_left();
+  }
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
 
   asio::awaitable<void> run() {
     admitted_ = context_.clients->try_admit(config_.max_client_conn);
@@ -87,6 +92,7 @@ class ClientSession {
     auto pool = context_.pools->find_or_create(params_.database, params_.user);
     if (!pool) co_return unexpected(pool.error());
     pool_ = std::move(*pool);
+    pool_->client_joined();
     auto authenticated = co_await authenticate();
     if (!authenticated) co_return unexpected(authenticated.error());
     login_done_ = true;

@@ -75,8 +75,8 @@ def test_UnknownSection_Refused(make_breakwater):
 
 
 def test_NotSupportedSetting_IsReportedNotIgnored(make_breakwater):
-    bw = make_breakwater(settings={"min_pool_size": "3"})
-    assert "min_pool_size is not supported yet" in bw.log()
+    bw = make_breakwater(settings={"dns_max_ttl": "3"})
+    assert "dns_max_ttl is not supported yet" in bw.log()
 
 
 def test_ServerRefusingConnections_FailsFast(make_breakwater):

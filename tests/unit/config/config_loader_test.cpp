@@ -84,10 +84,36 @@ TEST(ConfigLoader, BadValuesGiveFileAndLine) {
 }
 
 TEST(ConfigLoader, NotYetSupportedSettingsWarnOnlyWhenChanged) {
-  auto config = load_text("[pgbouncer]\nstats_period = 60\nmin_pool_size = 4\n");
+  auto config = load_text("[pgbouncer]\ndns_max_ttl = 15\ndns_nxdomain_ttl = 20\n");
   ASSERT_TRUE(config) << config.error();
   ASSERT_EQ(config->warnings.size(), 1u);
-  EXPECT_EQ(config->warnings[0], "test.ini:3: min_pool_size is not supported yet; it is ignored");
+  EXPECT_EQ(config->warnings[0], "test.ini:3: dns_nxdomain_ttl is not supported yet; it is ignored");
+}
+
+TEST(ConfigLoader, PoolSizingKeysAreSupportedAtEveryLevel) {
+  auto config = load_text(
+      "[databases]\n"
+      "app = host=127.0.0.1 pool_size=5 min_pool_size=2 reserve_pool=1 max_db_connections=8 "
+      "query_wait_timeout=-1\n"
+      "[users]\n"
+      "alice = pool_size=3 reserve_pool_size=2 max_user_connections=4 query_wait_timeout=7\n"
+      "[pgbouncer]\n"
+      "min_pool_size = 1\nreserve_pool_size = 2\nreserve_pool_timeout = 3\n"
+      "max_db_connections = 10\nmax_user_connections = 11\n");
+  ASSERT_TRUE(config) << config.error();
+  EXPECT_TRUE(config->warnings.empty()) << config->warnings.front();
+  const DatabaseEntry* app = config->find_database("app");
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->min_pool_size, 2);
+  EXPECT_EQ(app->reserve_pool_size, 1) << "reserve_pool is the old spelling";
+  EXPECT_EQ(app->max_db_connections, 8);
+  EXPECT_FALSE(app->query_wait_timeout) << "-1 means not set";
+  const UserEntry* alice = config->find_user("alice");
+  ASSERT_NE(alice, nullptr);
+  EXPECT_EQ(alice->max_user_connections, 4);
+  EXPECT_EQ(alice->query_wait_timeout, 7.0);
+  EXPECT_EQ(config->max_user_connections, 11);
+  EXPECT_DOUBLE_EQ(config->reserve_pool_timeout, 3.0);
 }
 
 TEST(ConfigLoader, UnsafeUnsupportedModesRefuseToStart) {

@@ -32,13 +32,13 @@ TEST(PoolRegistry, FallbackAndForcedUser) {
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->get(), b->get()) << "a forced user means one pool for the database";
   EXPECT_EQ((*a)->user(), "service");
-  EXPECT_EQ((*a)->settings().pool_size, 4);
+  EXPECT_EQ((*a)->settings().limits.pool_size, 4);
   EXPECT_EQ((*a)->target().password, "pw");
   auto other = registry.find_or_create("reports", "alice");
   ASSERT_TRUE(other);
   EXPECT_EQ((*other)->target().dbname, "reports");
   EXPECT_EQ((*other)->target().host, "127.0.0.1");
-  EXPECT_EQ((*other)->settings().pool_size, 20);
+  EXPECT_EQ((*other)->settings().limits.pool_size, 20);
 }
 
 TEST(PoolRegistry, PasswordComesFromAuthFileForPoolUser) {
@@ -73,6 +73,72 @@ TEST(PoolSettings, PoolModeUserWinsOverDatabaseOverGlobal) {
   config.users["u"] = user;
   EXPECT_EQ(make_pool_settings(config, db, "u").pool_mode, config::PoolMode::Session);
   EXPECT_EQ(make_pool_settings(config, db, "other").pool_mode, config::PoolMode::Transaction);
+}
+
+TEST(PoolSettings, SizesFollowUserThenDatabaseThenGlobal) {
+  config::Config config;
+  config.default_pool_size = 20;
+  config.reserve_pool_size = 1;
+  config.min_pool_size = 2;
+  config::DatabaseEntry db;
+  db.name = "d";
+  auto plain = make_pool_settings(config, db, "u").limits;
+  EXPECT_EQ(plain.pool_size, 20);
+  EXPECT_EQ(plain.reserve_pool_size, 1);
+  EXPECT_EQ(plain.min_pool_size, 2);
+
+  db.pool_size = 10;
+  db.reserve_pool_size = 3;
+  db.min_pool_size = 4;
+  auto per_db = make_pool_settings(config, db, "u").limits;
+  EXPECT_EQ(per_db.pool_size, 10);
+  EXPECT_EQ(per_db.reserve_pool_size, 3);
+  EXPECT_EQ(per_db.min_pool_size, 4);
+
+  config::UserEntry user;
+  user.name = "u";
+  user.pool_size = 7;
+  user.reserve_pool_size = 0;
+  config.users["u"] = user;
+  auto per_user = make_pool_settings(config, db, "u").limits;
+  EXPECT_EQ(per_user.pool_size, 7);
+  EXPECT_EQ(per_user.reserve_pool_size, 0);
+  EXPECT_EQ(per_user.min_pool_size, 4) << "min_pool_size has no per-user form";
+}
+
+TEST(PoolSettings, ConnectionCapsFromEntriesThenGlobal) {
+  config::Config config;
+  config.max_db_connections = 50;
+  config.max_user_connections = 30;
+  config::DatabaseEntry db;
+  db.name = "d";
+  EXPECT_EQ(database_connection_cap(config, db), 50);
+  EXPECT_EQ(user_connection_cap(config, "u"), 30);
+  db.max_db_connections = 5;
+  config::UserEntry user;
+  user.name = "u";
+  user.max_user_connections = 3;
+  config.users["u"] = user;
+  EXPECT_EQ(database_connection_cap(config, db), 5);
+  EXPECT_EQ(user_connection_cap(config, "u"), 3);
+  EXPECT_EQ(user_connection_cap(config, "v"), 30);
+}
+
+TEST(PoolRegistry, PoolsOfOneDatabaseShareItsCap) {
+  auto config = std::make_shared<config::Config>();
+  config::DatabaseEntry db;
+  db.name = "app";
+  db.hosts = {"127.0.0.1"};
+  db.max_db_connections = 2;
+  config->databases.push_back(db);
+  PoolRegistry registry(config, nullptr, 1);
+  registry.create_forced_user_pools();
+  EXPECT_TRUE(registry.pools().empty()) << "no forced user: pools come with clients";
+  auto alice = registry.find_or_create("app", "alice");
+  auto bob = registry.find_or_create("app", "bob");
+  ASSERT_TRUE(alice && bob);
+  EXPECT_NE(alice->get(), bob->get());
+  EXPECT_EQ(registry.pools().size(), 2u);
 }
 
 }  // namespace

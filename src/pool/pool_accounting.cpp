@@ -1,0 +1,165 @@
+#include "pool/pool_accounting.hpp"
+
+#include <algorithm>
+
+#include "base/assert.hpp"
+
+namespace breakwater::pool {
+namespace {
+
+PoolAccounting::Clock::duration seconds(double s) {
+  return std::chrono::duration_cast<PoolAccounting::Clock::duration>(std::chrono::duration<double>(s));
+}
+
+}  // namespace
+
+PoolAccounting::PoolAccounting(PoolLimits limits, ConnectionCap* db_cap, ConnectionCap* user_cap)
+    : limits_(limits), db_cap_(db_cap), user_cap_(user_cap) {}
+
+PoolAccounting::TimePoint PoolAccounting::reserve_moment(const Waiting& w) const {
+  return w.since + seconds(limits_.reserve_pool_timeout_s);
+}
+
+PoolAccounting::TimePoint PoolAccounting::deadline(const Waiting& w) const {
+  if (limits_.query_wait_timeout_s <= 0) return TimePoint::max();
+  return w.since + seconds(limits_.query_wait_timeout_s);
+}
+
+bool PoolAccounting::pool_has_room(bool reserve_allowed) const {
+  const int limit = limits_.pool_size + (reserve_allowed ? limits_.reserve_pool_size : 0);
+  return total() < limit;
+}
+
+const PoolAccounting::Waiting* PoolAccounting::find(Ticket ticket) const {
+  auto it = std::find_if(queue_.begin(), queue_.end(), [ticket](const Waiting& w) { return w.ticket == ticket; });
+  return it == queue_.end() ? nullptr : &*it;
+}
+
+PoolAccounting::AcquireStep PoolAccounting::acquire(TimePoint now) {
+  if (idle_ > 0) {
+    --idle_;
+    ++active_;
+    return {Next::TakeIdle};
+  }
+  bool blocked_by_cap = false;
+  if (queue_.empty() && pool_has_room(false)) {
+    if (take_both(db_cap_, user_cap_)) {
+      ++login_;
+      return {Next::Open};
+    }
+    blocked_by_cap = true;
+  }
+  Ticket ticket = next_ticket_++;
+  queue_.push_back({ticket, now});
+  return {Next::Wait, ticket, blocked_by_cap};
+}
+
+PoolAccounting::ReleaseStep PoolAccounting::release() {
+  BW_ASSERT(active_ > 0);
+  if (!queue_.empty()) {
+    Ticket ticket = queue_.front().ticket;
+    queue_.pop_front();
+    return {Return::HandOver, ticket};
+  }
+  --active_;
+  if (total() >= limits_.pool_size) {
+    // A reserve server (or one beyond a pool_size lowered since): nobody needs it now.
+    give_back_both(db_cap_, user_cap_);
+    return {Return::Close};
+  }
+  ++idle_;
+  return {Return::Idle};
+}
+
+void PoolAccounting::login_succeeded() {
+  BW_ASSERT(login_ > 0);
+  --login_;
+  ++active_;
+}
+
+std::optional<PoolAccounting::Ticket> PoolAccounting::filler_ready() {
+  BW_ASSERT(login_ > 0);
+  --login_;
+  if (!queue_.empty()) {
+    Ticket ticket = queue_.front().ticket;
+    queue_.pop_front();
+    ++active_;
+    return ticket;
+  }
+  ++idle_;
+  return std::nullopt;
+}
+
+std::optional<PoolAccounting::Ticket> PoolAccounting::active_closed(TimePoint now) {
+  BW_ASSERT(active_ > 0);
+  --active_;
+  give_back_both(db_cap_, user_cap_);
+  return grant_oldest(now);
+}
+
+std::optional<PoolAccounting::Ticket> PoolAccounting::login_failed(TimePoint now) {
+  BW_ASSERT(login_ > 0);
+  --login_;
+  give_back_both(db_cap_, user_cap_);
+  return grant_oldest(now);
+}
+
+std::optional<PoolAccounting::Ticket> PoolAccounting::grant_oldest(TimePoint now) {
+  if (queue_.empty()) return std::nullopt;
+  const Waiting& oldest = queue_.front();
+  const bool reserve_allowed = reserve_enabled() && now >= reserve_moment(oldest);
+  if (!pool_has_room(reserve_allowed) || !take_both(db_cap_, user_cap_)) return std::nullopt;
+  Ticket ticket = oldest.ticket;
+  queue_.pop_front();
+  ++login_;
+  return ticket;
+}
+
+PoolAccounting::WakeStep PoolAccounting::timer_rang(Ticket ticket, TimePoint now) {
+  WakeStep step;
+  // FIFO: whatever room there is goes to the oldest waiter, who may not be this one.
+  step.granted = grant_oldest(now);
+  if (step.granted == ticket) return step;
+  auto it = std::find_if(queue_.begin(), queue_.end(), [ticket](const Waiting& w) { return w.ticket == ticket; });
+  if (it == queue_.end()) return step;  // served meanwhile; the Pool knows how
+  if (now >= deadline(*it)) {
+    queue_.erase(it);
+    step.timed_out = true;
+    return step;
+  }
+  step.still_waiting = true;
+  step.next = wake_time(ticket, now);
+  return step;
+}
+
+PoolAccounting::TimePoint PoolAccounting::wake_time(Ticket ticket, TimePoint now) const {
+  const Waiting* w = find(ticket);
+  BW_ASSERT(w != nullptr);
+  if (reserve_enabled() && now < reserve_moment(*w)) return std::min(reserve_moment(*w), deadline(*w));
+  return deadline(*w);
+}
+
+int PoolAccounting::start_fill() {
+  const int target = std::min(limits_.min_pool_size, limits_.pool_size);
+  int opened = 0;
+  while (total() < target && take_both(db_cap_, user_cap_)) {
+    ++login_;
+    ++opened;
+  }
+  return opened;
+}
+
+bool PoolAccounting::take_idle_to_close() {
+  if (idle_ == 0) return false;
+  --idle_;
+  give_back_both(db_cap_, user_cap_);
+  return true;
+}
+
+PoolAccounting::Counts PoolAccounting::counts(TimePoint now) const {
+  Counts counts{idle_, active_, login_, static_cast<int>(queue_.size())};
+  if (!queue_.empty()) counts.max_wait_s = std::chrono::duration<double>(now - queue_.front().since).count();
+  return counts;
+}
+
+}  // namespace breakwater::pool

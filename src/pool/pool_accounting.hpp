@@ -1,0 +1,121 @@
+#pragma once
+// The bookkeeping of one Pool, kept apart from sockets and threads so that it can be
+// tested with made-up times: how many servers are idle, active (lent) or logging in,
+// which clients wait and since when, and what each event leads to. Not thread-safe:
+// the Pool calls it under its own lock. Nothing here reads a clock; times come in.
+//
+// The rules, PgBouncer's:
+// - a client takes an idle server; else opens one while the pool holds fewer than
+//   pool_size and nobody waits before it; else waits in FIFO order;
+// - a waiter that has waited reserve_pool_timeout may open one of reserve_pool_size
+//   extra servers; such extra servers close when they come back and nobody waits;
+// - every server that starts to log in takes a slot in the database's and the user's
+//   caps (max_db_connections, max_user_connections) and gives it back when it closes;
+// - a slot that frees goes to the oldest waiter, who then opens a server;
+// - min_pool_size servers are kept open (the Pool decides when that applies).
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+
+#include "pool/connection_cap.hpp"
+
+namespace breakwater::pool {
+
+struct PoolLimits {
+  int pool_size = 20;
+  int min_pool_size = 0;
+  int reserve_pool_size = 0;
+  double reserve_pool_timeout_s = 5.0;  // 0 disables the reserve pool
+  double query_wait_timeout_s = 120;    // 0: wait for ever
+};
+
+class PoolAccounting {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using TimePoint = Clock::time_point;
+  using Ticket = uint64_t;  // one waiting client
+
+  PoolAccounting(PoolLimits limits, ConnectionCap* db_cap, ConnectionCap* user_cap);
+
+  const PoolLimits& limits() const { return limits_; }
+
+  // A client needs a server.
+  enum class Next { TakeIdle, Open, Wait };
+  struct AcquireStep {
+    Next next;
+    Ticket ticket = 0;            // Wait: the client's place in the queue
+    bool blocked_by_cap = false;  // Wait: the pool had room but a cap had none
+  };
+  AcquireStep acquire(TimePoint now);
+
+  // A lent server came back clean.
+  enum class Return { HandOver, Idle, Close };
+  struct ReleaseStep {
+    Return what;
+    Ticket ticket = 0;  // HandOver: the waiter that gets the server
+  };
+  ReleaseStep release();
+
+  // A server logged in for the client that opened it; it is now active.
+  void login_succeeded();
+  // A server opened to keep min_pool_size logged in: to the oldest waiter (its
+  // ticket) or idle (nullopt).
+  std::optional<Ticket> filler_ready();
+
+  // Events that free a slot. Each returns the waiter granted it, if any: that
+  // waiter now counts as logging in and must open a server.
+  std::optional<Ticket> active_closed(TimePoint now);
+  std::optional<Ticket> login_failed(TimePoint now);
+  // A cap shared with other pools has room again.
+  std::optional<Ticket> room_appeared(TimePoint now) { return grant_oldest(now); }
+
+  // A waiter's timer rang (its reserve moment or its deadline).
+  struct WakeStep {
+    std::optional<Ticket> granted;  // this waiter or an older one may open a server
+    bool timed_out = false;         // this waiter left the queue: query_wait_timeout
+    bool still_waiting = false;     // this waiter is still queued; ring again at `next`
+    TimePoint next{};
+  };
+  WakeStep timer_rang(Ticket ticket, TimePoint now);
+  // When a waiter's timer should ring: its reserve moment while ahead, then its deadline.
+  TimePoint wake_time(Ticket ticket, TimePoint now) const;
+
+  // Servers to open now to bring the pool up to min_pool_size; they count as logging in.
+  int start_fill();
+  // Takes an idle server out to close it (its slot is free at once; call
+  // room_appeared after); false when none is idle.
+  bool take_idle_to_close();
+
+  struct Counts {
+    int idle = 0, active = 0, login = 0, waiting = 0;
+    double max_wait_s = 0;  // the oldest waiter's wait
+  };
+  Counts counts(TimePoint now) const;
+  int total() const { return idle_ + active_ + login_; }
+  bool anyone_waiting() const { return !queue_.empty(); }
+
+ private:
+  struct Waiting {
+    Ticket ticket;
+    TimePoint since;
+  };
+
+  bool reserve_enabled() const { return limits_.reserve_pool_size > 0 && limits_.reserve_pool_timeout_s > 0; }
+  TimePoint reserve_moment(const Waiting& w) const;
+  TimePoint deadline(const Waiting& w) const;
+  // Under pool_size, or within the reserve for a waiter that waited long enough.
+  bool pool_has_room(bool reserve_allowed) const;
+  std::optional<Ticket> grant_oldest(TimePoint now);
+  const Waiting* find(Ticket ticket) const;
+
+  const PoolLimits limits_;
+  ConnectionCap* const db_cap_;
+  ConnectionCap* const user_cap_;
+  int idle_ = 0, active_ = 0, login_ = 0;
+  std::deque<Waiting> queue_;
+  Ticket next_ticket_ = 1;
+};
+
+}  // namespace breakwater::pool

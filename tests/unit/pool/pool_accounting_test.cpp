@@ -1,0 +1,256 @@
+// Pool accounting with made-up times: no sockets, no threads, no clock.
+#include "pool/pool_accounting.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace breakwater::pool {
+namespace {
+
+using Next = PoolAccounting::Next;
+using Return = PoolAccounting::Return;
+using Ticket = PoolAccounting::Ticket;
+
+const PoolAccounting::TimePoint t0{std::chrono::hours(1)};
+PoolAccounting::TimePoint at(double seconds) {
+  return t0 + std::chrono::duration_cast<PoolAccounting::Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+PoolLimits limits(int pool_size) {
+  PoolLimits l;
+  l.pool_size = pool_size;
+  return l;
+}
+
+TEST(PoolAccounting, OpensUpToPoolSizeThenQueues) {
+  PoolAccounting pool(limits(2), nullptr, nullptr);
+  EXPECT_EQ(pool.acquire(t0).next, Next::Open);
+  EXPECT_EQ(pool.acquire(t0).next, Next::Open);
+  auto third = pool.acquire(t0);
+  EXPECT_EQ(third.next, Next::Wait);
+  EXPECT_FALSE(third.blocked_by_cap);
+  auto counts = pool.counts(at(3));
+  EXPECT_EQ(counts.login, 2);
+  EXPECT_EQ(counts.waiting, 1);
+  EXPECT_DOUBLE_EQ(counts.max_wait_s, 3.0);
+}
+
+TEST(PoolAccounting, ReleasedServerGoesToOldestWaiterThenIdle) {
+  PoolAccounting pool(limits(1), nullptr, nullptr);
+  ASSERT_EQ(pool.acquire(t0).next, Next::Open);
+  pool.login_succeeded();
+  Ticket first = pool.acquire(at(1)).ticket;
+  Ticket second = pool.acquire(at(2)).ticket;
+
+  auto step = pool.release();
+  EXPECT_EQ(step.what, Return::HandOver);
+  EXPECT_EQ(step.ticket, first);
+  step = pool.release();
+  EXPECT_EQ(step.what, Return::HandOver);
+  EXPECT_EQ(step.ticket, second);
+  EXPECT_EQ(pool.release().what, Return::Idle);
+
+  auto counts = pool.counts(at(3));
+  EXPECT_EQ(counts.idle, 1);
+  EXPECT_EQ(counts.active, 0);
+  EXPECT_EQ(pool.acquire(at(4)).next, Next::TakeIdle);
+  EXPECT_EQ(pool.counts(at(4)).active, 1);
+}
+
+TEST(PoolAccounting, FiveHundredClientsNeverMoreThanPoolSizeServers) {
+  PoolAccounting pool(limits(5), nullptr, nullptr);
+  int opened = 0, served = 0;
+  std::vector<Ticket> queue;
+  for (int i = 0; i < 500; ++i) {
+    auto step = pool.acquire(t0);
+    if (step.next == Next::Open) {
+      ++opened;
+      pool.login_succeeded();
+      ++served;
+    } else {
+      ASSERT_EQ(step.next, Next::Wait);
+      queue.push_back(step.ticket);
+    }
+  }
+  EXPECT_EQ(opened, 5);
+  size_t next = 0;
+  while (served < 500) {
+    auto step = pool.release();
+    ASSERT_EQ(step.what, Return::HandOver);
+    ASSERT_EQ(step.ticket, queue[next++]) << "FIFO";
+    ++served;
+    ASSERT_LE(pool.total(), 5);
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(pool.release().what, Return::Idle);
+  EXPECT_EQ(pool.counts(t0).idle, 5);
+}
+
+TEST(PoolAccounting, ClosedServerGivesItsSlotToTheOldestWaiter) {
+  PoolAccounting pool(limits(1), nullptr, nullptr);
+  pool.acquire(t0);
+  pool.login_succeeded();
+  Ticket waiter = pool.acquire(at(1)).ticket;
+  EXPECT_EQ(pool.active_closed(at(2)), waiter);
+  EXPECT_EQ(pool.counts(at(2)).login, 1) << "the waiter now opens a server";
+}
+
+TEST(PoolAccounting, FailedLoginPassesTheSlotOn) {
+  PoolAccounting pool(limits(1), nullptr, nullptr);
+  ASSERT_EQ(pool.acquire(t0).next, Next::Open);
+  Ticket waiter = pool.acquire(t0).ticket;
+  EXPECT_EQ(pool.login_failed(at(1)), waiter);
+  EXPECT_EQ(pool.login_failed(at(2)), std::nullopt);
+  EXPECT_EQ(pool.total(), 0);
+}
+
+TEST(PoolAccounting, WaitsUntilQueryWaitTimeout) {
+  PoolLimits l = limits(1);
+  l.query_wait_timeout_s = 10;
+  PoolAccounting pool(l, nullptr, nullptr);
+  pool.acquire(t0);
+  Ticket waiter = pool.acquire(at(1)).ticket;
+  EXPECT_EQ(pool.wake_time(waiter, at(1)), at(11));
+  auto early = pool.timer_rang(waiter, at(5));
+  EXPECT_TRUE(early.still_waiting);
+  EXPECT_FALSE(early.timed_out);
+  auto late = pool.timer_rang(waiter, at(11));
+  EXPECT_TRUE(late.timed_out);
+  EXPECT_EQ(pool.counts(at(11)).waiting, 0);
+}
+
+TEST(PoolAccounting, ZeroQueryWaitTimeoutWaitsForEver) {
+  PoolLimits l = limits(1);
+  l.query_wait_timeout_s = 0;
+  PoolAccounting pool(l, nullptr, nullptr);
+  pool.acquire(t0);
+  Ticket waiter = pool.acquire(t0).ticket;
+  EXPECT_EQ(pool.wake_time(waiter, t0), PoolAccounting::TimePoint::max());
+  EXPECT_TRUE(pool.timer_rang(waiter, at(1e6)).still_waiting);
+}
+
+PoolLimits with_reserve(int pool_size, int reserve, double timeout) {
+  PoolLimits l = limits(pool_size);
+  l.reserve_pool_size = reserve;
+  l.reserve_pool_timeout_s = timeout;
+  return l;
+}
+
+TEST(PoolAccounting, ReserveOpensOnlyAfterReserveTimeout) {
+  PoolAccounting pool(with_reserve(1, 2, 5), nullptr, nullptr);
+  pool.acquire(t0);
+  pool.login_succeeded();
+  Ticket a = pool.acquire(t0).ticket;
+  Ticket b = pool.acquire(at(1)).ticket;
+  Ticket c = pool.acquire(at(2)).ticket;
+  EXPECT_EQ(pool.wake_time(a, t0), at(5)) << "first the reserve moment";
+
+  auto before = pool.timer_rang(a, at(4.9));
+  EXPECT_FALSE(before.granted) << "no reserve before reserve_pool_timeout";
+  EXPECT_TRUE(before.still_waiting);
+
+  EXPECT_EQ(pool.timer_rang(a, at(5)).granted, a);
+  EXPECT_EQ(pool.timer_rang(b, at(6)).granted, b);
+  auto full = pool.timer_rang(c, at(7));
+  EXPECT_FALSE(full.granted) << "reserve_pool_size is 2";
+  EXPECT_EQ(full.next, at(122)) << "then its query_wait_timeout deadline";
+  EXPECT_EQ(pool.total(), 3);
+}
+
+TEST(PoolAccounting, TimerGivesRoomToTheOldestWaiterFirst) {
+  PoolAccounting pool(with_reserve(1, 1, 5), nullptr, nullptr);
+  pool.acquire(t0);
+  Ticket older = pool.acquire(t0).ticket;
+  Ticket younger = pool.acquire(at(0.5)).ticket;
+  // The younger's timer happens to ring first: the reserve server is the older's.
+  auto step = pool.timer_rang(younger, at(5.5));
+  EXPECT_EQ(step.granted, older);
+  EXPECT_TRUE(step.still_waiting);
+}
+
+TEST(PoolAccounting, ReserveServerClosesWhenNobodyWaits) {
+  PoolAccounting pool(with_reserve(1, 1, 5), nullptr, nullptr);
+  pool.acquire(t0);
+  pool.login_succeeded();
+  Ticket waiter = pool.acquire(t0).ticket;
+  ASSERT_EQ(pool.timer_rang(waiter, at(5)).granted, waiter);
+  pool.login_succeeded();
+  EXPECT_EQ(pool.release().what, Return::Close) << "2 servers on pool_size 1: the extra one goes";
+  EXPECT_EQ(pool.release().what, Return::Idle);
+  EXPECT_EQ(pool.total(), 1);
+}
+
+TEST(PoolAccounting, ZeroReserveTimeoutDisablesTheReserve) {
+  PoolAccounting pool(with_reserve(1, 3, 0), nullptr, nullptr);
+  pool.acquire(t0);
+  Ticket waiter = pool.acquire(t0).ticket;
+  EXPECT_EQ(pool.wake_time(waiter, t0), at(120));
+  EXPECT_FALSE(pool.timer_rang(waiter, at(60)).granted);
+}
+
+TEST(PoolAccounting, DatabaseCapIsSharedAcrossPools) {
+  ConnectionCap db(3);
+  PoolAccounting alice(limits(10), &db, nullptr);
+  PoolAccounting bob(limits(10), &db, nullptr);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(alice.acquire(t0).next, Next::Open);
+  auto blocked = bob.acquire(t0);
+  EXPECT_EQ(blocked.next, Next::Wait);
+  EXPECT_TRUE(blocked.blocked_by_cap);
+  EXPECT_EQ(bob.room_appeared(at(1)), std::nullopt) << "still full";
+
+  alice.login_succeeded();
+  EXPECT_EQ(alice.active_closed(at(2)), std::nullopt) << "alice has nobody waiting";
+  EXPECT_TRUE(db.has_room());
+  EXPECT_EQ(bob.room_appeared(at(2)), blocked.ticket);
+  EXPECT_EQ(db.count(), 3);
+}
+
+TEST(PoolAccounting, NewClientsQueueBehindCapBlockedWaiters) {
+  ConnectionCap user(1);
+  PoolAccounting pool(limits(5), nullptr, &user);
+  ASSERT_TRUE(user.try_take());  // another pool of the same user holds the only slot
+  Ticket first = pool.acquire(t0).ticket;
+  user.give_back();
+  auto second = pool.acquire(at(1));
+  EXPECT_EQ(second.next, Next::Wait) << "room, but someone waits before it";
+  EXPECT_EQ(pool.room_appeared(at(1)), first);
+}
+
+TEST(PoolAccounting, IdleServerClosedToMakeRoomFreesTheCap) {
+  ConnectionCap db(1);
+  PoolAccounting pool(limits(5), &db, nullptr);
+  pool.acquire(t0);
+  pool.login_succeeded();
+  ASSERT_EQ(pool.release().what, Return::Idle);
+  EXPECT_FALSE(db.has_room());
+  EXPECT_TRUE(pool.take_idle_to_close());
+  EXPECT_TRUE(db.has_room());
+  EXPECT_FALSE(pool.take_idle_to_close());
+}
+
+TEST(PoolAccounting, FillsToMinPoolSizeWithinPoolSizeAndCaps) {
+  PoolLimits l = limits(4);
+  l.min_pool_size = 10;  // capped at pool_size
+  ConnectionCap db(3);
+  PoolAccounting pool(l, &db, nullptr);
+  EXPECT_EQ(pool.start_fill(), 3) << "the database cap allows 3";
+  EXPECT_EQ(pool.start_fill(), 0) << "already logging in";
+  EXPECT_EQ(pool.filler_ready(), std::nullopt);
+  EXPECT_EQ(pool.counts(t0).idle, 1);
+
+  PoolAccounting small(limits(2), nullptr, nullptr);
+  EXPECT_EQ(small.start_fill(), 0) << "min_pool_size 0: nothing";
+}
+
+TEST(PoolAccounting, FillerServerGoesToAWaiterFirst) {
+  PoolLimits l = limits(1);
+  l.min_pool_size = 1;
+  PoolAccounting pool(l, nullptr, nullptr);
+  ASSERT_EQ(pool.start_fill(), 1);
+  Ticket waiter = pool.acquire(t0).ticket;
+  EXPECT_EQ(pool.filler_ready(), waiter);
+  EXPECT_EQ(pool.counts(t0).active, 1);
+}
+
+}  // namespace
+}  // namespace breakwater::pool
