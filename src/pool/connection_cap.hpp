@@ -4,13 +4,18 @@
 // exactly across workers; taken when a server starts to log in, given back when it
 // closes.
 //
-// A pool that waits because the cap is full must hear when room appears in another
-// pool, and may ask the others to close an idle server to make room, as PgBouncer
-// does: members do both through CapMember.
+// Pools under one cap share it: each publishes, while a client of its waits for a
+// slot that only the cap refuses, since when and how many servers the pool holds.
+// Releasing pools then give way (PoolAccounting::release says when), room goes to
+// the longest waiting pool first, and a waiting pool may ask the others to close
+// an idle server, as PgBouncer evicts. Members do this through CapMember.
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace breakwater::pool {
@@ -40,11 +45,24 @@ class ConnectionCap {
   // Members other than `self`, alive; taken under the cap's own lock, used without it.
   std::vector<std::shared_ptr<CapMember>> other_members(const CapMember* self) const;
 
+  using TimePoint = std::chrono::steady_clock::time_point;
+  struct Wait {
+    TimePoint since;  // the pool's oldest waiting client
+    int servers = 0;  // the servers the pool holds meanwhile
+    bool operator==(const Wait&) const = default;
+  };
+  // nullopt: `member` has nobody waiting for a slot under this cap.
+  void publish_wait(const CapMember* member, std::optional<Wait> wait);
+  std::vector<Wait> waits_except(const CapMember* self) const;
+  // Members with a published wait, the longest waiting first.
+  std::vector<std::shared_ptr<CapMember>> waiting_members(const CapMember* self) const;
+
  private:
   const int limit_;
   std::atomic<int> count_{0};
   mutable std::mutex members_mutex_;
   std::vector<std::weak_ptr<CapMember>> members_;
+  std::map<const CapMember*, Wait> waits_;
 };
 
 // Takes a slot in both caps or in neither (either may be null: no cap).

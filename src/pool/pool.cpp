@@ -60,6 +60,25 @@ void ServerLease::close() {
 
 // ---------------------------------------------------------------- Pool
 
+// Holds the pool's lock; on leaving, tells the caps if this pool's wait changed.
+class Pool::Guard {
+ public:
+  explicit Guard(Pool& pool) : pool_(pool), lock_(pool.mutex_) {}
+  ~Guard() {
+    if (lock_.owns_lock()) pool_.publish_wait_locked();
+  }
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
+  void unlock() {
+    pool_.publish_wait_locked();
+    lock_.unlock();
+  }
+
+ private:
+  Pool& pool_;
+  std::unique_lock<std::mutex> lock_;
+};
+
 Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSettings settings, PoolCaps caps,
            size_t worker_count)
     : database_(std::move(database)),
@@ -69,6 +88,36 @@ Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSett
       caps_(std::move(caps)),
       accounting_(settings_.limits, caps_.database.get(), caps_.user.get()),
       idle_(worker_count) {}
+
+Pool::~Pool() {
+  for (auto* cap : {caps_.database.get(), caps_.user.get()}) {
+    if (cap != nullptr) cap->publish_wait(this, std::nullopt);
+  }
+}
+
+bool Pool::has_limited_cap() const {
+  return (caps_.database && caps_.database->limit() > 0) || (caps_.user && caps_.user->limit() > 0);
+}
+
+void Pool::publish_wait_locked() {
+  if (!has_limited_cap()) return;
+  auto wait = accounting_.waiting_for_cap();
+  if (wait == published_wait_) return;
+  published_wait_ = wait;
+  for (auto* cap : {caps_.database.get(), caps_.user.get()}) {
+    if (cap != nullptr && cap->limit() > 0) cap->publish_wait(this, wait);
+  }
+}
+
+std::vector<ConnectionCap::Wait> Pool::waiting_elsewhere() const {
+  std::vector<ConnectionCap::Wait> waits;
+  for (const auto* cap : {caps_.database.get(), caps_.user.get()}) {
+    if (cap == nullptr || cap->limit() <= 0 || cap->has_room()) continue;
+    auto more = cap->waits_except(this);
+    waits.insert(waits.end(), more.begin(), more.end());
+  }
+  return waits;
+}
 
 std::unique_ptr<ServerConnection> Pool::take_idle_locked(int worker_id) {
   auto take_from = [](std::vector<std::unique_ptr<ServerConnection>>& list) {
@@ -88,6 +137,9 @@ std::shared_ptr<Pool::Waiter> Pool::grant_locked(std::optional<Ticket> ticket) {
   auto node = waiters_.extract(*ticket);
   BW_ASSERT(!node.empty());
   node.mapped()->slot_granted = true;
+  if (accounting_.total() > settings_.limits.pool_size) {
+    BW_LOG_WARN("{}/{}: taking connection from reserve_pool", database_, user_);
+  }
   return std::move(node.mapped());
 }
 
@@ -106,9 +158,11 @@ bool Pool::in_login_retry_locked() const {
 void Pool::give_back(std::unique_ptr<ServerConnection> server) {
   std::shared_ptr<Waiter> waiter;
   std::unique_ptr<ServerConnection> surplus;
+  bool for_other_pool = false;
+  const auto elsewhere = has_limited_cap() ? waiting_elsewhere() : std::vector<ConnectionCap::Wait>{};
   {
-    std::lock_guard lock(mutex_);
-    auto step = accounting_.release();
+    Guard lock(*this);
+    auto step = accounting_.release(elsewhere);
     switch (step.what) {
       case PoolAccounting::Return::HandOver: {
         // Straight to the oldest waiter: the server stays active, only its client changes.
@@ -124,13 +178,15 @@ void Pool::give_back(std::unique_ptr<ServerConnection> server) {
         break;
       case PoolAccounting::Return::Close:
         surplus = std::move(server);
+        for_other_pool = step.for_other_pool;
         break;
     }
   }
   wake(waiter);
   if (surplus) {
-    BW_LOG_INFO("S-{:#x}: {}/{}@{} closing because: reserve server not needed any more", surplus->id, database_,
-                user_, surplus->address);
+    BW_LOG_INFO("S-{:#x}: {}/{}@{} closing because: {}", surplus->id, database_, user_, surplus->address,
+                for_other_pool ? "another pool under the same connection cap needs it"
+                               : "reserve server not needed any more");
     say_goodbye_and_close(*surplus);
     announce_cap_room();
   }
@@ -139,7 +195,7 @@ void Pool::give_back(std::unique_ptr<ServerConnection> server) {
 void Pool::forget(std::unique_ptr<ServerConnection> server) {
   std::shared_ptr<Waiter> waiter;
   {
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     waiter = grant_locked(accounting_.active_closed(Clock::now()));
   }
   asio::error_code ignored;
@@ -151,10 +207,11 @@ void Pool::forget(std::unique_ptr<ServerConnection> server) {
 void Pool::announce_cap_room() {
   for (const auto* cap : {caps_.database.get(), caps_.user.get()}) {
     if (cap == nullptr || cap->limit() <= 0 || !cap->has_room()) continue;
-    for (const auto& member : cap->other_members(this)) {
+    for (const auto& member : cap->waiting_members(this)) {
       member->cap_has_room();
       if (!cap->has_room()) break;
     }
+    if (cap->has_room()) cap_has_room();
   }
 }
 
@@ -170,7 +227,7 @@ void Pool::make_room_under_caps() {
 void Pool::cap_has_room() {
   std::shared_ptr<Waiter> waiter;
   {
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     waiter = grant_locked(accounting_.room_appeared(Clock::now()));
   }
   wake(waiter);
@@ -179,7 +236,7 @@ void Pool::cap_has_room() {
 bool Pool::close_one_idle_server() {
   std::unique_ptr<ServerConnection> server;
   {
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     if (!accounting_.take_idle_to_close()) return false;
     // The longest idle: the front of one of the per-worker LIFO lists.
     std::vector<std::unique_ptr<ServerConnection>>* oldest = nullptr;
@@ -206,7 +263,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
     Clock::time_point wake_at;
     bool may_open = false, blocked_by_cap = false;
     {
-      std::lock_guard lock(mutex_);
+      Guard lock(*this);
       const auto now = Clock::now();
       auto step = accounting_.acquire(now);
       switch (step.next) {
@@ -232,7 +289,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
       std::shared_ptr<Waiter> older;
       bool open = false, timed_out = false;
       {
-        std::lock_guard lock(mutex_);
+        Guard lock(*this);
         if (waiter->server) {
           server = std::move(waiter->server);
           waiter.reset();
@@ -241,10 +298,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
         } else {
           auto step = accounting_.timer_rang(waiter->ticket, Clock::now());
           if (step.granted == waiter->ticket) {
-            waiters_.erase(waiter->ticket);
-            if (accounting_.total() > settings_.limits.pool_size) {
-              BW_LOG_WARN("{}/{}: taking connection from reserve_pool", database_, user_);
-            }
+            grant_locked(step.granted);
             open = true;
           } else {
             older = grant_locked(step.granted);
@@ -280,7 +334,7 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::co
   {
     // During server_login_retry after a failed login, fail at once rather than
     // queueing clients behind a server that is not working.
-    std::unique_lock lock(mutex_);
+    Guard lock(*this);
     if (in_login_retry_locked()) {
       ClientError error = *last_login_error_;
       auto next = grant_locked(accounting_.login_failed(Clock::now()));
@@ -300,7 +354,7 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::co
     BW_LOG_WARN("S-{:#x}: {}/{}: {}", id, database_, user_, failure.message);
     std::shared_ptr<Waiter> next;
     {
-      std::lock_guard lock(mutex_);
+      Guard lock(*this);
       last_login_error_ = error;
       last_login_failure_ = Clock::now();
       next = grant_locked(accounting_.login_failed(Clock::now()));
@@ -317,7 +371,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::open_server(net::Worker&
   auto connected = co_await connect(worker);
   if (!connected) co_return unexpected(std::move(connected.error()));
   {
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     last_login_error_.reset();
     accounting_.login_succeeded();
     if (!server_parameters_) server_parameters_ = (*connected)->params;
@@ -330,7 +384,7 @@ asio::awaitable<void> Pool::open_spare_server(net::Worker& worker) {
   if (!connected) co_return;
   std::shared_ptr<Waiter> waiter;
   {
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     last_login_error_.reset();
     if (!server_parameters_) server_parameters_ = (*connected)->params;
     if (auto ticket = accounting_.filler_ready()) {
@@ -347,13 +401,50 @@ asio::awaitable<void> Pool::open_spare_server(net::Worker& worker) {
   wake(waiter);
 }
 
+void Pool::drop_dead_idle_servers() {
+  std::vector<std::unique_ptr<ServerConnection>> dead;
+  {
+    Guard lock(*this);
+    for (auto& list : idle_) {
+      for (auto it = list.begin(); it != list.end();) {
+        if ((*it)->looks_alive()) {
+          ++it;
+          continue;
+        }
+        accounting_.take_idle_to_close();
+        dead.push_back(std::move(*it));
+        it = list.erase(it);
+      }
+    }
+  }
+  for (auto& server : dead) {
+    BW_LOG_INFO("S-{:#x}: {}/{}@{} closed by server while idle", server->id, database_, user_, server->address);
+    asio::error_code ignored;
+    server->socket.close(ignored);
+  }
+  if (!dead.empty()) announce_cap_room();
+}
+
 void Pool::maintain(net::WorkerGroup& workers) {
+  drop_dead_idle_servers();
+  if (has_limited_cap()) {
+    // A safety net under the announcements: a pool still stopped by a cap looks for room.
+    bool stopped_by_cap = false;
+    {
+      std::lock_guard lock(mutex_);
+      stopped_by_cap = accounting_.waiting_for_cap().has_value();
+    }
+    if (stopped_by_cap) {
+      make_room_under_caps();
+      cap_has_room();
+    }
+  }
   if (settings_.limits.min_pool_size <= 0) return;
   if (!settings_.forced_user && clients() == 0) return;
   int to_open = 0;
   std::vector<net::Worker*> on;
   {
-    std::lock_guard lock(mutex_);
+    Guard lock(*this);
     if (in_login_retry_locked()) return;
     to_open = accounting_.start_fill();
     for (int i = 0; i < to_open; ++i) on.push_back(&workers.worker(next_fill_worker_++ % workers.size()));

@@ -70,6 +70,9 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
  public:
   Pool(std::string database, std::string user, ServerTarget target, PoolSettings settings, PoolCaps caps,
        size_t worker_count);
+  ~Pool() override;
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
 
   // A server for a client on `worker`, on that worker's event loop. Waits in FIFO
   // order when the pool is full, up to query_wait_timeout.
@@ -84,7 +87,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   void client_left() { clients_.fetch_sub(1, std::memory_order_relaxed); }
   int clients() const { return clients_.load(std::memory_order_relaxed); }
 
-  // Periodic upkeep (the janitor): opens servers up to min_pool_size, spread over workers.
+  // Periodic upkeep (the janitor): drops idle servers PostgreSQL closed, looks for
+  // room under caps, opens servers up to min_pool_size spread over workers.
   void maintain(net::WorkerGroup& workers);
 
   const std::string& database() const { return database_; }
@@ -105,6 +109,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
  private:
   friend class ServerLease;
   struct Waiter;
+  class Guard;
   using Clock = PoolAccounting::Clock;
   using Ticket = PoolAccounting::Ticket;
 
@@ -116,8 +121,16 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   static void wake(const std::shared_ptr<Waiter>& waiter);
   std::unique_ptr<ServerConnection> take_idle_locked(int worker_id);
   bool in_login_retry_locked() const;
-  // Room may have appeared under a shared cap: tell the other pools under it.
+  // Room may have appeared under a shared cap: offer it to the pools under it, the
+  // longest waiting first, then to this one.
   void announce_cap_room();
+  // Under mutex_: tells the caps since when this pool waits for a slot only they refuse.
+  void publish_wait_locked();
+  // Such waits of other pools under full caps this pool shares.
+  std::vector<ConnectionCap::Wait> waiting_elsewhere() const;
+  bool has_limited_cap() const;
+  // Idle servers that PostgreSQL closed (restart, pg_terminate_backend) are closed here too.
+  void drop_dead_idle_servers();
   // This pool waits on a full cap: ask another pool under it to close an idle server.
   void make_room_under_caps();
   // Called holding a login slot (the accounting counts it).
@@ -142,6 +155,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   std::optional<protocol::ClientError> last_login_error_;
   Clock::time_point last_login_failure_{};
   size_t next_fill_worker_ = 0;
+  std::optional<ConnectionCap::Wait> published_wait_;
 };
 
 }  // namespace breakwater::pool

@@ -54,21 +54,37 @@ PoolAccounting::AcquireStep PoolAccounting::acquire(TimePoint now) {
   return {Next::Wait, ticket, blocked_by_cap};
 }
 
-PoolAccounting::ReleaseStep PoolAccounting::release() {
+bool PoolAccounting::should_give_way(const std::vector<ConnectionCap::Wait>& elsewhere) const {
+  for (const auto& other : elsewhere) {
+    if (queue_.empty()) return true;
+    if (total() > other.servers + 1) return true;
+    if (other.servers == 0 && other.since < queue_.front().since) return true;
+  }
+  return false;
+}
+
+PoolAccounting::ReleaseStep PoolAccounting::release(const std::vector<ConnectionCap::Wait>& elsewhere) {
   BW_ASSERT(active_ > 0);
-  if (!queue_.empty()) {
+  const bool give_way = should_give_way(elsewhere);
+  if (!queue_.empty() && !give_way) {
     Ticket ticket = queue_.front().ticket;
     queue_.pop_front();
     return {Return::HandOver, ticket};
   }
   --active_;
-  if (total() >= limits_.pool_size) {
-    // A reserve server (or one beyond a pool_size lowered since): nobody needs it now.
+  if (give_way || total() >= limits_.pool_size) {
+    // For another pool under the cap, or a reserve server (or one beyond a
+    // pool_size lowered since) that nobody here needs now.
     give_back_both(db_cap_, user_cap_);
-    return {Return::Close};
+    return {Return::Close, 0, give_way};
   }
   ++idle_;
   return {Return::Idle};
+}
+
+std::optional<ConnectionCap::Wait> PoolAccounting::waiting_for_cap() const {
+  if (queue_.empty() || !pool_has_room(false)) return std::nullopt;
+  return ConnectionCap::Wait{queue_.front().since, total()};
 }
 
 void PoolAccounting::login_succeeded() {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <vector>
 
 #include "pool/connection_cap.hpp"
 
@@ -50,13 +51,18 @@ class PoolAccounting {
   };
   AcquireStep acquire(TimePoint now);
 
-  // A lent server came back clean.
+  // A lent server came back clean. `elsewhere`: other pools stopped by a full cap
+  // this pool shares. The server closes, so that its slot goes to one of them, when
+  // nobody here waits, when this pool holds at least two servers more than that
+  // pool (rebalancing, then no churn), or when that pool holds none and its client
+  // waited longer than anyone here (no starvation).
   enum class Return { HandOver, Idle, Close };
   struct ReleaseStep {
     Return what;
-    Ticket ticket = 0;  // HandOver: the waiter that gets the server
+    Ticket ticket = 0;            // HandOver: the waiter that gets the server
+    bool for_other_pool = false;  // Close: to give the slot to another pool
   };
-  ReleaseStep release();
+  ReleaseStep release(const std::vector<ConnectionCap::Wait>& elsewhere = {});
 
   // A server logged in for the client that opened it; it is now active.
   void login_succeeded();
@@ -94,6 +100,9 @@ class PoolAccounting {
   };
   Counts counts(TimePoint now) const;
   int total() const { return idle_ + active_ + login_; }
+  // Since when the oldest client waits while the pool itself has room (only a cap
+  // stops it), with the servers it holds. nullopt when nobody waits so.
+  std::optional<ConnectionCap::Wait> waiting_for_cap() const;
   bool anyone_waiting() const { return !queue_.empty(); }
 
  private:
@@ -108,6 +117,7 @@ class PoolAccounting {
   // Under pool_size, or within the reserve for a waiter that waited long enough.
   bool pool_has_room(bool reserve_allowed) const;
   std::optional<Ticket> grant_oldest(TimePoint now);
+  bool should_give_way(const std::vector<ConnectionCap::Wait>& elsewhere) const;
   const Waiting* find(Ticket ticket) const;
 
   const PoolLimits limits_;

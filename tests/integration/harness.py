@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -78,16 +79,48 @@ class Postgres:
     def dsn(self, dbname="postgres", user="postgres"):
         return f"host=127.0.0.1 port={self.port} dbname={dbname} user={user}"
 
+    def ensure_database(self, name):
+        if self.sql(f"SELECT count(*) FROM pg_database WHERE datname = '{name}'") == "0":
+            self.sql(f"CREATE DATABASE {name}")
+
+    def ensure_role(self, name):
+        if self.sql(f"SELECT count(*) FROM pg_roles WHERE rolname = '{name}'") == "0":
+            self.sql(f"CREATE ROLE {name} LOGIN")
+
     def sql(self, query, dbname="postgres"):
         out = subprocess.run([f"{PG_BIN}/psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", self.dsn(dbname),
                               "-c", query], check=True, capture_output=True, text=True)
         return out.stdout.strip()
 
 
+def backends(postgres, where):
+    """Client backends matching an SQL condition on pg_stat_activity, this query's own excluded."""
+    return int(postgres.sql("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                            f"AND pid <> pg_backend_pid() AND {where}"))
+
+
+class PeakWatcher(threading.Thread):
+    """Samples how many backends match `where`, until stopped; keeps the peak."""
+
+    def __init__(self, postgres, where):
+        super().__init__(daemon=True)
+        self.postgres, self.where, self.peak, self.running = postgres, where, 0, True
+
+    def run(self):
+        while self.running:
+            self.peak = max(self.peak, backends(self.postgres, self.where))
+            time.sleep(0.02)
+
+    def stop(self):
+        self.running = False
+        self.join()
+        return self.peak
+
+
 class Breakwater:
     """One Breakwater process with a generated pgbouncer.ini."""
 
-    def __init__(self, binary, postgres, workdir, databases=None, settings=None, users=None):
+    def __init__(self, binary, postgres, workdir, databases=None, settings=None, users=None, user_settings=None):
         self.binary = binary
         self.postgres = postgres
         self.dir = workdir
@@ -111,6 +144,10 @@ class Breakwater:
             f.write("[databases]\n")
             for name, value in dbs.items():
                 if value is not None:
+                    f.write(f"{name} = {value}\n")
+            if user_settings:
+                f.write("[users]\n")
+                for name, value in user_settings.items():
                     f.write(f"{name} = {value}\n")
             f.write("[pgbouncer]\n")
             for key, value in base.items():

@@ -10,30 +10,7 @@ import asyncpg
 import psycopg
 import pytest
 
-from harness import PG_BIN, kill_client_mid_transaction, wait_until
-
-
-def backends(postgres, dbname):
-    return int(postgres.sql("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
-                            f"AND datname = '{dbname}' AND pid <> pg_backend_pid()"))
-
-
-class PeakWatcher(threading.Thread):
-    """Samples how many backends a database has, until stopped."""
-
-    def __init__(self, postgres, dbname):
-        super().__init__(daemon=True)
-        self.postgres, self.dbname, self.peak, self.running = postgres, dbname, 0, True
-
-    def run(self):
-        while self.running:
-            self.peak = max(self.peak, backends(self.postgres, self.dbname))
-            time.sleep(0.02)
-
-    def stop(self):
-        self.running = False
-        self.join()
-        return self.peak
+from harness import PG_BIN, PeakWatcher, backends, kill_client_mid_transaction
 
 
 def tx_breakwater(make_breakwater, **settings):
@@ -44,7 +21,7 @@ def tx_breakwater(make_breakwater, **settings):
 
 def test_FiveHundredAsyncClients_OnFiveServers(make_breakwater, postgres):
     bw = tx_breakwater(make_breakwater)
-    watcher = PeakWatcher(postgres, "bench")
+    watcher = PeakWatcher(postgres, "datname = 'bench'")
     watcher.start()
 
     async def client(i):
@@ -82,7 +59,7 @@ def test_Pgbench_TransactionMode_NoFailures(make_breakwater, postgres, protocol,
     failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
     assert processed > 100
     assert failed is None or int(failed.group(1)) == 0
-    assert backends(postgres, "bench") <= 10
+    assert backends(postgres, "datname = 'bench'") <= 10
 
 
 def test_PsycopgPipeline_ReturnsCorrectResults(make_breakwater):

@@ -79,5 +79,27 @@ TEST(ConnectionCap, OtherMembersSkipsSelfAndTheDead) {
   EXPECT_EQ(others[0].get(), b.get());
 }
 
+TEST(ConnectionCap, WaitingMembersLongestWaitFirst) {
+  using TimePoint = ConnectionCap::TimePoint;
+  ConnectionCap cap(1);
+  auto a = std::make_shared<FakeMember>();
+  auto b = std::make_shared<FakeMember>();
+  auto c = std::make_shared<FakeMember>();
+  for (const auto& m : {a, b, c}) cap.add_member(m);
+  cap.publish_wait(a.get(), ConnectionCap::Wait{TimePoint(std::chrono::seconds(30)), 1});
+  cap.publish_wait(b.get(), ConnectionCap::Wait{TimePoint(std::chrono::seconds(10)), 2});
+  cap.publish_wait(c.get(), ConnectionCap::Wait{TimePoint(std::chrono::seconds(20)), 3});
+  auto order = cap.waiting_members(nullptr);
+  ASSERT_EQ(order.size(), 3u);
+  EXPECT_EQ(order[0].get(), b.get());
+  EXPECT_EQ(order[1].get(), c.get());
+  EXPECT_EQ(order[2].get(), a.get());
+  auto others = cap.waits_except(b.get());
+  ASSERT_EQ(others.size(), 2u);
+  EXPECT_EQ(others[0].servers + others[1].servers, 4) << "a's and c's";
+  cap.publish_wait(b.get(), std::nullopt);
+  EXPECT_EQ(cap.waiting_members(a.get()).size(), 1u);
+}
+
 }  // namespace
 }  // namespace breakwater::pool

@@ -252,5 +252,62 @@ TEST(PoolAccounting, FillerServerGoesToAWaiterFirst) {
   EXPECT_EQ(pool.counts(t0).active, 1);
 }
 
+ConnectionCap::Wait other_pool(double since, int servers) { return {at(since), servers}; }
+
+TEST(PoolAccounting, ReleaseGivesWayToAStarvedPoolThatWaitedLonger) {
+  ConnectionCap db(1);
+  PoolAccounting alice(limits(5), &db, nullptr);
+  alice.acquire(t0);
+  alice.login_succeeded();
+  Ticket alice_waiter = alice.acquire(at(3)).ticket;
+
+  auto kept = alice.release({other_pool(4, 0)});
+  EXPECT_EQ(kept.what, Return::HandOver) << "the other pool waits since 4, alice's client since 3";
+  EXPECT_EQ(kept.ticket, alice_waiter);
+
+  alice.acquire(at(5));
+  auto yielded = alice.release({other_pool(4, 0)});
+  EXPECT_EQ(yielded.what, Return::Close);
+  EXPECT_TRUE(yielded.for_other_pool);
+  EXPECT_TRUE(db.has_room()) << "the slot is free for the pool that waited since 4";
+}
+
+TEST(PoolAccounting, ReleaseRebalancesButToleratesADifferenceOfOne) {
+  ConnectionCap db(3);
+  PoolAccounting alice(limits(5), &db, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    alice.acquire(t0);
+    alice.login_succeeded();
+  }
+  alice.acquire(at(1));
+  alice.acquire(at(1));
+  EXPECT_EQ(alice.release({other_pool(9, 1)}).what, Return::Close) << "3 servers against 1: rebalance";
+  EXPECT_EQ(alice.release({other_pool(0.5, 1)}).what, Return::HandOver)
+      << "2 against 1: kept, even for an older wait (no churn)";
+}
+
+TEST(PoolAccounting, IdleServerClosesWhenAnotherPoolWaits) {
+  ConnectionCap db(1);
+  PoolAccounting pool(limits(5), &db, nullptr);
+  pool.acquire(t0);
+  pool.login_succeeded();
+  auto step = pool.release({other_pool(1, 3)});
+  EXPECT_EQ(step.what, Return::Close);
+  EXPECT_EQ(pool.total(), 0);
+}
+
+TEST(PoolAccounting, WaitingForCapOnlyWhenThePoolItselfHasRoom) {
+  ConnectionCap db(1);
+  PoolAccounting pool(limits(1), &db, nullptr);
+  EXPECT_EQ(pool.waiting_for_cap(), std::nullopt);
+  ASSERT_TRUE(db.try_take());  // held by another pool
+  pool.acquire(at(2));
+  EXPECT_EQ(pool.waiting_for_cap(), other_pool(2, 0));
+  db.give_back();
+  ASSERT_TRUE(pool.room_appeared(at(3)));
+  pool.acquire(at(4));
+  EXPECT_EQ(pool.waiting_for_cap(), std::nullopt) << "now pool_size stops it, not the cap";
+}
+
 }  // namespace
 }  // namespace breakwater::pool
