@@ -23,7 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 'P': (void)parse_parse(m.body); break;
         case 'B': (void)parse_bind(m.body); break;
         case 'C': (void)parse_close_or_describe(m.body); break;
-        case 'p': (void)parse_password(m.body); break;
+        case 'p':
+          (void)parse_password(m.body);
+          (void)parse_sasl_initial_response(m.body);
+          break;
       }
       return true;
     });

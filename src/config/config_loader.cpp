@@ -167,6 +167,7 @@ Result<void> check_supported(const Config& config) {
     case AuthType::Trust:
     case AuthType::Plain:
     case AuthType::Md5:
+    case AuthType::ScramSha256:
       break;
     default:
       return unexpected("auth_type " + std::string(to_string(config.auth_type)) + " is not supported yet");

@@ -46,7 +46,7 @@ std::vector<Setting> make_table() {
       {"service_name", &C::service_name, Restart},
       {"stats_period", &C::stats_period, Live, NotYet},
       {"max_prepared_statements", &C::max_prepared_statements, Live, NotYet},
-      {"scram_iterations", &C::scram_iterations, Live, NotYet, 1, INT_MAX},
+      {"scram_iterations", &C::scram_iterations, Live, Yes, 1, INT_MAX},
       {"workers", &C::workers, Restart, Yes, 0, 1024},
       // Authentication
       {"auth_type", &C::auth_type, Live},

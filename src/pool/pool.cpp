@@ -344,8 +344,13 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::co
       co_return unexpected(std::move(error));
     }
   }
+  std::optional<auth::scram::PassThroughKeys> keys;
+  {
+    std::lock_guard lock(mutex_);
+    keys = scram_keys_;
+  }
   uint64_t id = next_server_id.fetch_add(1, std::memory_order_relaxed);
-  auto connected = co_await connect_server(target_, id, worker.id());
+  auto connected = co_await connect_server(target_, id, worker.id(), keys ? &*keys : nullptr);
   if (!connected) {
     const auto& failure = connected.error();
     ClientError error = failure.from_server
@@ -463,6 +468,11 @@ void Pool::close_idle_servers() {
     }
     list.clear();
   }
+}
+
+void Pool::remember_scram_keys(const auth::scram::PassThroughKeys& keys) {
+  std::lock_guard lock(mutex_);
+  scram_keys_ = keys;
 }
 
 std::optional<ParameterMap> Pool::server_parameters() const {

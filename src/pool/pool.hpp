@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "auth/scram.hpp"
 #include "base/result.hpp"
 #include "config/config.hpp"
 #include "net/worker_group.hpp"
@@ -81,6 +82,10 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   // The ParameterStatus set of this pool's servers, once one has logged in
   // (PgBouncer's "welcome" values for new clients).
   std::optional<ParameterMap> server_parameters() const;
+
+  // Keys of a client that proved itself with SCRAM against a stored SCRAM secret:
+  // with them, servers of this pool log in as that user without any password.
+  void remember_scram_keys(const auth::scram::PassThroughKeys& keys);
 
   // Clients routed to this pool (min_pool_size applies while there is one).
   void client_joined() { clients_.fetch_add(1, std::memory_order_relaxed); }
@@ -156,6 +161,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   Clock::time_point last_login_failure_{};
   size_t next_fill_worker_ = 0;
   std::optional<ConnectionCap::Wait> published_wait_;
+  std::optional<auth::scram::PassThroughKeys> scram_keys_;
 };
 
 }  // namespace breakwater::pool

@@ -1,6 +1,7 @@
 #include "pool/server_connector.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
+#include <algorithm>
 #include <chrono>
 
 #include "auth/md5.hpp"
@@ -55,21 +56,53 @@ protocol::ClientError server_error(protocol::Bytes body) {
   return {fields->sqlstate, fields->message, fields->detail, fields->severity.empty() ? "FATAL" : fields->severity};
 }
 
-asio::awaitable<Result<void, ConnectError>> authenticate(MessageStream& stream, const ServerTarget& target,
+// What the login keeps across authentication messages.
+struct LoginAuth {
+  const ServerTarget& target;
+  const auth::scram::PassThroughKeys* scram_keys;
+  std::optional<auth::scram::ClientExchange> scram;
+};
+
+bool is_plain_password(const std::string& password) {
+  return !password.empty() && !auth::is_md5_secret(password) && !auth::scram::looks_like_secret(password);
+}
+
+Result<void, ConnectError> start_scram(LoginAuth& auth, const protocol::AuthenticationRequest& request,
+                                       ByteBuffer& out) {
+  const ServerTarget& target = auth.target;
+  auto mechanisms = protocol::parse_sasl_mechanisms(request.data);
+  if (!mechanisms) return unexpected(failed(mechanisms.error()));
+  if (std::find(mechanisms->begin(), mechanisms->end(), auth::scram::kMechanism) == mechanisms->end()) {
+    return unexpected(failed("server offers no SASL mechanism Breakwater knows (SCRAM-SHA-256)"));
+  }
+  if (is_plain_password(target.password)) {
+    auth.scram = auth::scram::ClientExchange::with_password(target.password, auth::scram::make_nonce());
+  } else if (auth.scram_keys != nullptr) {
+    auth.scram = auth::scram::ClientExchange::with_keys(*auth.scram_keys, auth::scram::make_nonce());
+  } else {
+    return unexpected(failed("server asked for SCRAM-SHA-256 authentication and neither a plain password nor the "
+                             "keys of a client that logged in with SCRAM are known for user \"" + target.user + "\""));
+  }
+  protocol::write_sasl_initial_response(out, auth::scram::kMechanism, protocol::as_bytes(auth.scram->client_first()));
+  return {};
+}
+
+asio::awaitable<Result<void, ConnectError>> authenticate(MessageStream& stream, LoginAuth& auth,
                                                          const protocol::AuthenticationRequest& request) {
+  const ServerTarget& target = auth.target;
   ByteBuffer out;
   switch (request.code) {
     case AuthCode::Ok:
       co_return Result<void, ConnectError>{};
     case AuthCode::CleartextPassword:
-      if (target.password.empty() || auth::is_md5_secret(target.password)) {
+      if (!is_plain_password(target.password)) {
         co_return unexpected(failed("server asked for a cleartext password and none is configured for user \"" +
                                     target.user + "\""));
       }
       protocol::write_password_message(out, target.password);
       break;
     case AuthCode::Md5Password: {
-      if (target.password.empty()) {
+      if (target.password.empty() || auth::scram::looks_like_secret(target.password)) {
         co_return unexpected(failed("server asked for an md5 password and none is configured for user \"" +
                                     target.user + "\""));
       }
@@ -79,8 +112,21 @@ asio::awaitable<Result<void, ConnectError>> authenticate(MessageStream& stream, 
       break;
     }
     case AuthCode::Sasl:
-      co_return unexpected(failed("server asked for SCRAM-SHA-256 authentication, not supported yet for user \"" +
-                                  target.user + "\""));
+      if (auto started = start_scram(auth, request, out); !started) co_return unexpected(started.error());
+      break;
+    case AuthCode::SaslContinue: {
+      if (!auth.scram) co_return unexpected(failed("server sent SASLContinue outside a SASL exchange"));
+      auto answer = auth.scram->server_first(protocol::as_string_view(request.data));
+      if (!answer) co_return unexpected(failed(answer.error()));
+      protocol::write_sasl_response(out, protocol::as_bytes(*answer));
+      break;
+    }
+    case AuthCode::SaslFinal: {
+      if (!auth.scram) co_return unexpected(failed("server sent SASLFinal outside a SASL exchange"));
+      auto verified = auth.scram->server_final(protocol::as_string_view(request.data));
+      if (!verified) co_return unexpected(failed(verified.error()));
+      co_return Result<void, ConnectError>{};  // AuthenticationOk follows
+    }
     default:
       co_return unexpected(failed("server asked for an unsupported authentication method (code " +
                                   std::to_string(static_cast<uint32_t>(request.code)) + ")"));
@@ -90,7 +136,9 @@ asio::awaitable<Result<void, ConnectError>> authenticate(MessageStream& stream, 
   co_return Result<void, ConnectError>{};
 }
 
-asio::awaitable<Result<void, ConnectError>> login(ServerConnection& server, const ServerTarget& target) {
+asio::awaitable<Result<void, ConnectError>> login(ServerConnection& server, const ServerTarget& target,
+                                                  const auth::scram::PassThroughKeys* scram_keys) {
+  LoginAuth auth{target, scram_keys, std::nullopt};
   std::vector<std::pair<std::string_view, std::string_view>> parameters{{"user", target.user},
                                                                          {"database", target.dbname}};
   for (const auto& [name, value] : target.startup_parameters) parameters.emplace_back(name, value);
@@ -106,7 +154,7 @@ asio::awaitable<Result<void, ConnectError>> login(ServerConnection& server, cons
       case 'R': {
         auto request = protocol::parse_authentication(message->body);
         if (!request) co_return unexpected(failed(request.error()));
-        auto answered = co_await authenticate(stream, target, *request);
+        auto answered = co_await authenticate(stream, auth, *request);
         if (!answered) co_return unexpected(answered.error());
         break;
       }
@@ -139,8 +187,8 @@ asio::awaitable<Result<void, ConnectError>> login(ServerConnection& server, cons
 
 }  // namespace
 
-asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect_server(const ServerTarget& target,
-                                                                                        uint64_t id, int worker_id) {
+asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect_server(
+    const ServerTarget& target, uint64_t id, int worker_id, const auth::scram::PassThroughKeys* scram_keys) {
   auto executor = co_await asio::this_coro::executor;
   auto endpoints = co_await resolve(target);
   if (!endpoints) co_return unexpected(endpoints.error());
@@ -182,7 +230,7 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
   }
   net::apply_tcp_options(server->socket, {});
 
-  auto logged_in = co_await login(*server, target);
+  auto logged_in = co_await login(*server, target, scram_keys);
   if (!logged_in) {
     auto error = logged_in.error();
     if (*timed_out) error.message = "login to " + server->address + " timed out";

@@ -1,6 +1,7 @@
 #pragma once
 // Opens and logs in a server connection: TCP or unix socket, StartupMessage,
-// authentication (trust, cleartext, md5), ParameterStatus and BackendKeyData
+// authentication (trust, cleartext, md5, SCRAM-SHA-256 with a password or a
+// client's pass-through keys), ParameterStatus and BackendKeyData
 // until ReadyForQuery, then connect_query. All of it within server_connect_timeout.
 
 #include <asio.hpp>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/scram.hpp"
 #include "base/result.hpp"
 #include "pool/server_connection.hpp"
 #include "protocol/client_error.hpp"
@@ -22,7 +24,7 @@ struct ServerTarget {
   std::string unix_socket_dir = "/tmp";
   std::string dbname;
   std::string user;
-  std::string password;  // plain or md5 secret; empty = none known
+  std::string password;  // plain, md5 or SCRAM secret; empty = none known
   std::vector<std::pair<std::string, std::string>> startup_parameters;
   std::string connect_query;
   double connect_timeout_s = 15;
@@ -36,8 +38,9 @@ struct ConnectError {
   std::optional<protocol::ClientError> from_server;
 };
 
-asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect_server(const ServerTarget& target,
-                                                                                        uint64_t id, int worker_id);
+// `scram_keys`: a client's pass-through keys, for SCRAM when no plain password is known.
+asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect_server(
+    const ServerTarget& target, uint64_t id, int worker_id, const auth::scram::PassThroughKeys* scram_keys = nullptr);
 
 // Runs one simple query on an idle server and reads to ReadyForQuery. Fails on an
 // ErrorResponse or a status other than idle (used for server_reset_query).

@@ -86,4 +86,16 @@ Result<std::string_view> parse_password(Bytes body) {
   return password;
 }
 
+Result<SaslInitialResponse> parse_sasl_initial_response(Bytes body) {
+  BodyReader reader(body);
+  SaslInitialResponse response;
+  response.mechanism = reader.cstring();
+  int32_t length = reader.i32();
+  if (length > 0) response.data = as_string_view(reader.take(static_cast<size_t>(length)));
+  if (reader.failed() || !reader.at_end() || length < -1) {
+    return unexpected(std::string("malformed SASLInitialResponse message"));
+  }
+  return response;
+}
+
 }  // namespace breakwater::protocol

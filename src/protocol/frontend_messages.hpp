@@ -60,7 +60,15 @@ struct CloseOrDescribe {
 };
 Result<CloseOrDescribe> parse_close_or_describe(Bytes body);
 
-// 'p' PasswordMessage (also carries SASL responses; those are parsed by auth/).
+// 'p' PasswordMessage. The same type carries SASL messages: a SASLResponse is
+// its raw body; a SASLInitialResponse is parsed below.
 Result<std::string_view> parse_password(Bytes body);
+
+// 'p' SASLInitialResponse: the mechanism chosen and its first message (-1 length: none).
+struct SaslInitialResponse {
+  std::string_view mechanism;
+  std::string_view data;
+};
+Result<SaslInitialResponse> parse_sasl_initial_response(Bytes body);
 
 }  // namespace breakwater::protocol

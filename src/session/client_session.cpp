@@ -1,13 +1,10 @@
 #include "session/client_session.hpp"
 
-#include <openssl/rand.h>
-
 #include <asio/experimental/as_tuple.hpp>
 #include <atomic>
 #include <cctype>
 #include <chrono>
 
-#include "auth/md5.hpp"
 #include "base/assert.hpp"
 #include "base/log.hpp"
 #include "config/values.hpp"
@@ -15,6 +12,7 @@
 #include "net/socket_options.hpp"
 #include "protocol/sqlstate.hpp"
 #include "session/cancel.hpp"
+#include "session/client_auth.hpp"
 #include "session/param_sync.hpp"
 #include "session/relay.hpp"
 #include "session/startup_phase.hpp"
@@ -41,9 +39,6 @@ std::string canonical_value(std::string_view name, std::string_view value) {
   return out;
 }
 
-ClientError password_failed(const std::string& user) {
-  return {sqlstate::kInvalidPassword, "password authentication failed for user \"" + user + "\""};
-}
 
 class ClientSession {
  public:
@@ -93,8 +88,9 @@ class ClientSession {
     if (!pool) co_return unexpected(pool.error());
     pool_ = std::move(*pool);
     pool_->client_joined();
-    auto authenticated = co_await authenticate();
+    auto authenticated = co_await authenticate_client(stream_, config_, context_.users.get(), params_.user);
     if (!authenticated) co_return unexpected(authenticated.error());
+    if (authenticated->scram_keys) pool_->remember_scram_keys(*authenticated->scram_keys);
     login_done_ = true;
 
     relay_.push_client_bytes(stream_.pending());
@@ -172,61 +168,6 @@ class ClientSession {
     });
   }
 
-  asio::awaitable<Result<void, ClientError>> authenticate() {
-    const std::string* secret = context_.users ? context_.users->find(params_.user) : nullptr;
-    switch (config_.auth_type) {
-      case config::AuthType::Any:
-        co_return Result<void, ClientError>{};
-      case config::AuthType::Trust:
-        if (secret == nullptr) {
-          co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "no such user: " + params_.user});
-        }
-        co_return Result<void, ClientError>{};
-      case config::AuthType::Plain:
-        co_return co_await check_password(secret, /*md5=*/false);
-      case config::AuthType::Md5:
-        co_return co_await check_password(secret, /*md5=*/true);
-      default:
-        co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "unsupported auth_type"});
-    }
-  }
-
-  // Asks for a password even for an unknown user, so a client cannot tell which
-  // users exist; the answer is compared in constant time.
-  asio::awaitable<Result<void, ClientError>> check_password(const std::string* secret, bool md5) {
-    protocol::ByteBuffer out;
-    std::array<uint8_t, 4> salt{};
-    if (md5) {
-      RAND_bytes(salt.data(), static_cast<int>(salt.size()));
-      protocol::write_authentication(out, protocol::AuthCode::Md5Password, protocol::Bytes(salt));
-    } else {
-      protocol::write_authentication(out, protocol::AuthCode::CleartextPassword);
-    }
-    auto written = co_await stream_.write(out);
-    if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
-    auto message = co_await stream_.read_message();
-    if (!message) co_return unexpected(ClientError{sqlstate::kProtocolViolation, message.error()});
-    if (message->type != 'p') {
-      co_return unexpected(ClientError{sqlstate::kProtocolViolation, "expected a password message"});
-    }
-    auto answer = protocol::parse_password(message->body);
-    if (!answer) co_return unexpected(ClientError{sqlstate::kProtocolViolation, answer.error()});
-    bool scram_secret = secret != nullptr && secret->rfind("SCRAM-SHA-256$", 0) == 0;
-    if (secret == nullptr || scram_secret) {
-      if (scram_secret) BW_LOG_WARN("{} SCRAM secrets are not supported yet", prefix_);
-      co_return unexpected(password_failed(params_.user));
-    }
-    bool ok = false;
-    if (md5) {
-      ok = auth::constant_time_equals(*answer, auth::md5_response(params_.user, *secret, salt));
-    } else if (auth::is_md5_secret(*secret)) {
-      ok = auth::constant_time_equals(auth::md5_secret(params_.user, *answer), *secret);
-    } else {
-      ok = auth::constant_time_equals(*answer, *secret);
-    }
-    if (!ok) co_return unexpected(password_failed(params_.user));
-    co_return Result<void, ClientError>{};
-  }
 
   // AuthenticationOk, the server's parameters, our BackendKeyData, ReadyForQuery.
   // Session pooling links a server now and reports its values. The other modes

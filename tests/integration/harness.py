@@ -61,6 +61,7 @@ class Postgres:
             hba.write("local all all trust\n"
                       "host all md5user 127.0.0.1/32 md5\n"
                       "host all pwuser 127.0.0.1/32 password\n"
+                      "host all scramuser 127.0.0.1/32 scram-sha-256\n"
                       "host all all 127.0.0.1/32 trust\n")
         opts = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
                 f"-c max_connections=200 -c shared_buffers=32MB")
@@ -69,6 +70,8 @@ class Postgres:
                        check=True, stdout=subprocess.DEVNULL)
         self.sql("SET password_encryption = 'md5'; CREATE ROLE md5user LOGIN PASSWORD 'md5secret' SUPERUSER;"
                  "CREATE ROLE pwuser LOGIN PASSWORD 'plainsecret' SUPERUSER;")
+        self.sql("SET password_encryption = 'scram-sha-256'; "
+                 "CREATE ROLE scramuser LOGIN PASSWORD 'scramsecret' SUPERUSER;")
         self.sql("CREATE DATABASE bench")
 
     def stop(self):

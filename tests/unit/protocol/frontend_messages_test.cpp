@@ -71,5 +71,21 @@ TEST(FrontendMessages, ExtendedProtocolMessages) {
   EXPECT_FALSE(parse_query(no_nul));
 }
 
+TEST(FrontendMessages, SaslInitialResponseRoundTrips) {
+  ByteBuffer out;
+  write_sasl_initial_response(out, "SCRAM-SHA-256", as_bytes("n,,n=,r=abc"));
+  auto parsed = parse_sasl_initial_response(Bytes(out).subspan(5));
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->mechanism, "SCRAM-SHA-256");
+  EXPECT_EQ(parsed->data, "n,,n=,r=abc");
+  const uint8_t no_data[] = {'M', 0, 0xff, 0xff, 0xff, 0xff};
+  ASSERT_TRUE(parse_sasl_initial_response(no_data));
+  EXPECT_TRUE(parse_sasl_initial_response(no_data)->data.empty());
+  const uint8_t too_long[] = {'M', 0, 0, 0, 0, 9, 'x'};
+  EXPECT_FALSE(parse_sasl_initial_response(too_long));
+  const uint8_t negative[] = {'M', 0, 0xff, 0xff, 0xff, 0xfe};
+  EXPECT_FALSE(parse_sasl_initial_response(negative));
+}
+
 }  // namespace
 }  // namespace breakwater::protocol

@@ -1,0 +1,116 @@
+"""Client and server authentication with SCRAM-SHA-256, against a real PostgreSQL 15.
+
+PostgreSQL's pg_hba (harness.py) asks scram-sha-256 of scramuser, md5 of md5user and a
+cleartext password of pwuser; the other roles are trusted.
+"""
+
+import asyncio
+import os
+import subprocess
+
+import asyncpg
+import psycopg
+import pytest
+
+from harness import PG_BIN
+
+
+def scram_secret(postgres, role="scramuser"):
+    return postgres.sql(f"SELECT rolpassword FROM pg_authid WHERE rolname = '{role}'")
+
+
+def login_error(bw, user, password):
+    with pytest.raises(psycopg.OperationalError) as error:
+        psycopg.connect(bw.dsn(user=user, password=password)).close()
+    return error.value
+
+
+def sqlstate_of(bw, user, password):
+    """The SQLSTATE of a failed login, read with asyncpg (psycopg hides it for login errors)."""
+
+    async def attempt():
+        try:
+            conn = await asyncpg.connect(host="127.0.0.1", port=bw.port, user=user, password=password,
+                                         database="postgres")
+            await conn.close()
+        except asyncpg.PostgresError as error:
+            return error.sqlstate
+        return None
+
+    return asyncio.run(attempt())
+
+
+def current_user_with_every_client(bw, user, password):
+    with psycopg.connect(bw.dsn(user=user, password=password)) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == user
+    out = subprocess.run([f"{PG_BIN}/psql", "-X", "-At", "-d", bw.dsn(user=user), "-c", "SELECT current_user"],
+                         capture_output=True, text=True, env={**os.environ, "PGPASSWORD": password}, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == user
+
+    async def with_asyncpg():
+        conn = await asyncpg.connect(host="127.0.0.1", port=bw.port, user=user, password=password,
+                                     database="postgres")
+        try:
+            return await conn.fetchval("SELECT current_user")
+        finally:
+            await conn.close()
+
+    assert asyncio.run(with_asyncpg()) == user
+
+
+def test_Scram_PassThrough_WithTheStoredSecretAndNoPassword(make_breakwater, postgres):
+    """auth_file holds PostgreSQL's own SCRAM secret; pg_hba demands SCRAM; no password anywhere."""
+    bw = make_breakwater(settings={"auth_type": "scram-sha-256"}, users={"scramuser": scram_secret(postgres)})
+    current_user_with_every_client(bw, "scramuser", "scramsecret")
+    assert "scramsecret" not in bw.log()
+
+
+def test_Scram_WithAPlainPasswordInAuthFile(make_breakwater, postgres):
+    bw = make_breakwater(settings={"auth_type": "scram-sha-256"}, users={"scramuser": "scramsecret"})
+    current_user_with_every_client(bw, "scramuser", "scramsecret")
+
+
+def test_Scram_WrongPasswordAndUnknownUserLookTheSame(make_breakwater, postgres):
+    bw = make_breakwater(settings={"auth_type": "scram-sha-256"}, users={"scramuser": scram_secret(postgres)})
+    wrong = login_error(bw, "scramuser", "nope")
+    assert 'password authentication failed for user "scramuser"' in str(wrong)
+    unknown = login_error(bw, "nobody", "nope")
+    assert 'password authentication failed for user "nobody"' in str(unknown)
+    assert sqlstate_of(bw, "scramuser", "nope") == "28P01"
+    assert sqlstate_of(bw, "nobody", "nope") == "28P01"
+    assert "nope" not in bw.log()
+
+
+def test_Scram_Md5SecretCannotAnswerScram(make_breakwater, postgres):
+    md5 = postgres.sql("SELECT rolpassword FROM pg_authid WHERE rolname = 'md5user'")
+    bw = make_breakwater(settings={"auth_type": "scram-sha-256"}, users={"md5user": md5})
+    assert sqlstate_of(bw, "md5user", "md5secret") == "28P01"
+
+
+def test_Md5AuthType_UsesScramForAScramSecret(make_breakwater, postgres):
+    bw = make_breakwater(settings={"auth_type": "md5"}, users={"scramuser": scram_secret(postgres)})
+    current_user_with_every_client(bw, "scramuser", "scramsecret")
+    assert sqlstate_of(bw, "scramuser", "wrong") == "28P01"
+
+
+def test_PlainAuthType_ChecksACleartextPasswordAgainstAScramSecret(make_breakwater, postgres):
+    bw = make_breakwater(settings={"auth_type": "plain"}, users={"scramuser": scram_secret(postgres)})
+    with psycopg.connect(bw.dsn(user="scramuser", password="scramsecret"), sslmode="disable") as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    assert sqlstate_of(bw, "scramuser", "wrong") == "28P01"
+
+
+def test_ServerScram_WithPasswordFromDatabaseEntry(make_breakwater, postgres):
+    """The client is trusted; the pooler logs in to PostgreSQL with SCRAM and the entry's password."""
+    bw = make_breakwater(databases={"scramdb": f"host=127.0.0.1 port={postgres.port} dbname=postgres "
+                                              "user=scramuser password=scramsecret"})
+    with psycopg.connect(bw.dsn("scramdb")) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == "scramuser"
+
+
+def test_ServerScram_WithoutPasswordOrKeys_FailsClearly(make_breakwater, postgres):
+    bw = make_breakwater(users={"scramuser": ""})
+    error = login_error(bw, "scramuser", "")
+    assert "pgbouncer cannot connect to server" in str(error)
+    assert "neither a plain password nor the keys" in bw.log()
