@@ -30,6 +30,17 @@ std::shared_ptr<const auth::UserList> load_users(const config::Config& config) {
   return users;
 }
 
+// auth_type hba: the rules, or an error naming file and line (start-up stops then).
+Result<std::shared_ptr<const auth::HbaRules>> load_hba(const config::Config& config) {
+  if (config.auth_type != config::AuthType::Hba) return std::shared_ptr<const auth::HbaRules>();
+  auto text = config::read_file_from_disk(config.auth_hba_file);
+  if (!text) return unexpected("cannot read auth_hba_file " + config.auth_hba_file + ": " + text.error());
+  auto rules = auth::parse_hba(config.auth_hba_file, *text,
+                               [](const std::string& path) { return config::read_file_from_disk(path); });
+  if (!rules) return unexpected(rules.error());
+  return std::shared_ptr<const auth::HbaRules>(std::make_shared<auth::HbaRules>(std::move(*rules)));
+}
+
 net::ListenSpec listen_spec(const config::Config& config) {
   net::ListenSpec spec;
   spec.addresses = config::parse_list(config.listen_addr);
@@ -92,12 +103,14 @@ int run_server(const CliOptions& options) {
   }
 
   auto users = load_users(*config);
+  auto hba = load_hba(*config);
+  if (!hba) return fail(hba.error());
   const int worker_count = config->effective_workers();
   net::WorkerGroup workers(worker_count);
   session::ClientRegistry clients;
   pool::PoolRegistry pools(config, users, static_cast<size_t>(worker_count));
   pools.create_forced_user_pools();
-  session::SessionContext context{config, users, &pools, &clients};
+  session::SessionContext context{config, users, *hba, &pools, &clients};
 
   auto listeners = net::Listeners::open(workers, listen_spec(*config), [&context](net::Worker& worker, net::Socket socket) {
     session::start_client_session(worker, std::move(socket), context);

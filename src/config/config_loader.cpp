@@ -169,6 +169,9 @@ Result<void> check_supported(const Config& config) {
     case AuthType::Md5:
     case AuthType::ScramSha256:
       break;
+    case AuthType::Hba:
+      if (config.auth_hba_file.empty()) return unexpected(std::string("auth_type hba needs auth_hba_file"));
+      break;
     default:
       return unexpected("auth_type " + std::string(to_string(config.auth_type)) + " is not supported yet");
   }

@@ -50,7 +50,7 @@ std::vector<Setting> make_table() {
       {"workers", &C::workers, Restart, Yes, 0, 1024},
       // Authentication
       {"auth_type", &C::auth_type, Live},
-      {"auth_hba_file", &C::auth_hba_file, Live, NotYet},
+      {"auth_hba_file", &C::auth_hba_file, Live, Yes},
       {"auth_ident_file", &C::auth_ident_file, Live, NotYet},
       {"auth_file", &C::auth_file, Live},
       {"auth_user", &C::auth_user, Live, NotYet},

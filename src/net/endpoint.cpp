@@ -1,5 +1,7 @@
 #include "net/endpoint.hpp"
 
+#include <netinet/in.h>
+
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -38,6 +40,34 @@ std::string describe_peer(const Socket& socket) {
   if (port == 0) return address;
   if (address.find(':') != std::string::npos) return "[" + address + "]:" + std::to_string(port);
   return address + ":" + std::to_string(port);
+}
+
+PeerIdentity peer_identity(const Socket& socket) {
+  PeerIdentity peer;
+  sockaddr_storage storage{};
+  socklen_t length = sizeof(storage);
+  Socket& s = const_cast<Socket&>(socket);
+  if (::getpeername(s.native_handle(), reinterpret_cast<sockaddr*>(&storage), &length) != 0) return peer;
+  if (storage.ss_family == AF_UNIX) {
+    peer.unix_socket = true;
+    ucred credentials{};
+    socklen_t size = sizeof(credentials);
+    if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &credentials, &size) == 0) peer.uid = credentials.uid;
+  } else if (storage.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&storage);
+    std::memcpy(peer.address.data(), &in->sin_addr, 4);
+  } else if (storage.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+    const uint8_t* bytes = in6->sin6_addr.s6_addr;
+    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(bytes, kMapped, 12) == 0) {
+      std::memcpy(peer.address.data(), bytes + 12, 4);
+    } else {
+      peer.v6 = true;
+      std::memcpy(peer.address.data(), bytes, 16);
+    }
+  }
+  return peer;
 }
 
 }  // namespace breakwater::net

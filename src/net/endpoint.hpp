@@ -1,6 +1,9 @@
 #pragma once
 // Address helpers: building endpoints from config values and naming peers in logs.
 
+#include <array>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,5 +18,15 @@ Endpoint unix_endpoint(const std::string& path);
 std::string describe_peer(const Socket& socket);
 // Remote address and port apart ("unix", 0 for unix sockets), for SHOW CLIENTS later.
 std::pair<std::string, int> peer_address(const Socket& socket);
+
+// Who is at the other end, for access rules: a unix-socket peer's user id, or a TCP
+// peer's address bytes (an IPv4-mapped IPv6 address is given as IPv4).
+struct PeerIdentity {
+  bool unix_socket = false;
+  std::optional<uint32_t> uid;  // unix sockets (SO_PEERCRED)
+  bool v6 = false;
+  std::array<uint8_t, 16> address{};
+};
+PeerIdentity peer_identity(const Socket& socket);
 
 }  // namespace breakwater::net

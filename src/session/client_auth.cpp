@@ -1,6 +1,8 @@
 #include "session/client_auth.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/rand.h>
+#include <pwd.h>
 
 #include "auth/md5.hpp"
 #include "protocol/frontend_messages.hpp"
@@ -115,12 +117,35 @@ asio::awaitable<Outcome> scram_exchange(pool::MessageStream& stream, const std::
   co_return done;
 }
 
-}  // namespace
+std::string describe_host(const ClientOrigin& origin) {
+  if (origin.peer.unix_socket) return "[local]";
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(origin.peer.v6 ? AF_INET6 : AF_INET, origin.peer.address.data(), text, sizeof(text));
+  return text;
+}
 
-asio::awaitable<Outcome> authenticate_client(pool::MessageStream& stream, const config::Config& config,
-                                             const auth::UserList* users, const std::string& user) {
-  const std::string* secret = users != nullptr ? users->find(user) : nullptr;
-  switch (config.auth_type) {
+std::string hba_subject(const ClientOrigin& origin) {
+  return "host \"" + describe_host(origin) + "\", user \"" + origin.user + "\", database \"" + origin.database + "\"";
+}
+
+Outcome check_peer(const ClientOrigin& origin) {
+  if (origin.peer.uid) {
+    passwd entry{};
+    passwd* found = nullptr;
+    std::array<char, 4096> buffer{};
+    if (getpwuid_r(*origin.peer.uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr &&
+        origin.user == found->pw_name) {
+      return ClientAuthenticated{};
+    }
+  }
+  return unexpected(ClientError{sqlstate::kInvalidAuthorization, "peer authentication failed for user \"" + origin.user + "\""});
+}
+
+// A method picked by auth_type or by an hba rule, for this client.
+asio::awaitable<Outcome> authenticate_with(config::AuthType method, pool::MessageStream& stream,
+                                           const config::Config& config, const std::string* secret,
+                                           const std::string& user) {
+  switch (method) {
     case config::AuthType::Any:
       co_return ClientAuthenticated{};
     case config::AuthType::Trust:
@@ -140,6 +165,51 @@ asio::awaitable<Outcome> authenticate_client(pool::MessageStream& stream, const 
     default:
       co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "unsupported auth_type"});
   }
+}
+
+asio::awaitable<Outcome> authenticate_by_hba(pool::MessageStream& stream, const config::Config& config,
+                                             const std::string* secret, const auth::HbaRules* hba,
+                                             const ClientOrigin& origin) {
+  auth::HbaClient client{origin.peer.unix_socket, origin.tls, std::nullopt, origin.database, origin.user};
+  if (!origin.peer.unix_socket) {
+    auth::HbaAddress address;
+    address.v6 = origin.peer.v6;
+    address.bytes = origin.peer.address;
+    client.address = address;
+  }
+  const auth::HbaRule* rule = hba != nullptr ? auth::match_hba(*hba, client) : nullptr;
+  if (rule == nullptr) {
+    co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "no pg_hba.conf entry for " + hba_subject(origin)});
+  }
+  switch (rule->method) {
+    case auth::HbaMethod::Reject:
+      co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "pg_hba.conf rejects connection for " + hba_subject(origin)});
+    case auth::HbaMethod::Peer:
+      co_return check_peer(origin);
+    case auth::HbaMethod::Cert:
+      co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "cert authentication is not supported yet"});
+    case auth::HbaMethod::Trust:
+      co_return co_await authenticate_with(config::AuthType::Trust, stream, config, secret, origin.user);
+    case auth::HbaMethod::Password:
+      co_return co_await authenticate_with(config::AuthType::Plain, stream, config, secret, origin.user);
+    case auth::HbaMethod::Md5:
+      co_return co_await authenticate_with(config::AuthType::Md5, stream, config, secret, origin.user);
+    case auth::HbaMethod::ScramSha256:
+      co_return co_await authenticate_with(config::AuthType::ScramSha256, stream, config, secret, origin.user);
+  }
+  co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "unknown hba method"});
+}
+
+}  // namespace
+
+asio::awaitable<Outcome> authenticate_client(pool::MessageStream& stream, const config::Config& config,
+                                             const auth::UserList* users, const auth::HbaRules* hba,
+                                             const ClientOrigin& origin) {
+  const std::string* secret = users != nullptr ? users->find(origin.user) : nullptr;
+  if (config.auth_type == config::AuthType::Hba) {
+    co_return co_await authenticate_by_hba(stream, config, secret, hba, origin);
+  }
+  co_return co_await authenticate_with(config.auth_type, stream, config, secret, origin.user);
 }
 
 }  // namespace breakwater::session

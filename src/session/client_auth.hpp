@@ -6,16 +6,20 @@
 //   md5 secret      -> cleartext, md5 (never SCRAM)
 //   SCRAM secret    -> cleartext, SCRAM-SHA-256; with auth_type md5, SCRAM is used instead
 // A wrong password and an unknown user get the same error (28P01), after the same
-// exchange, so that user names cannot be probed.
+// exchange, so that user names cannot be probed. With auth_type hba, the first
+// matching rule of auth_hba_file picks the method (peer: the unix-socket peer's
+// system user name must be the user's); no rule or `reject` refuse with 28000.
 
 #include <asio.hpp>
 #include <optional>
 #include <string>
 
+#include "auth/hba.hpp"
 #include "auth/scram.hpp"
 #include "auth/userlist.hpp"
 #include "base/result.hpp"
 #include "config/config.hpp"
+#include "net/endpoint.hpp"
 #include "pool/message_stream.hpp"
 #include "protocol/client_error.hpp"
 
@@ -27,7 +31,17 @@ struct ClientAuthenticated {
   std::optional<auth::scram::PassThroughKeys> scram_keys;
 };
 
+// Who asks: for auth_type hba, the rules decide the method from these.
+struct ClientOrigin {
+  net::PeerIdentity peer;
+  bool tls = false;
+  std::string database;
+  std::string user;
+};
+
+// `hba`: the auth_hba_file rules, for auth_type hba.
 asio::awaitable<Result<ClientAuthenticated, protocol::ClientError>> authenticate_client(
-    pool::MessageStream& stream, const config::Config& config, const auth::UserList* users, const std::string& user);
+    pool::MessageStream& stream, const config::Config& config, const auth::UserList* users,
+    const auth::HbaRules* hba, const ClientOrigin& origin);
 
 }  // namespace breakwater::session

@@ -88,7 +88,9 @@ class ClientSession {
     if (!pool) co_return unexpected(pool.error());
     pool_ = std::move(*pool);
     pool_->client_joined();
-    auto authenticated = co_await authenticate_client(stream_, config_, context_.users.get(), params_.user);
+    ClientOrigin origin{net::peer_identity(socket_), false, params_.database, params_.user};
+    auto authenticated =
+        co_await authenticate_client(stream_, config_, context_.users.get(), context_.hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
     if (authenticated->scram_keys) pool_->remember_scram_keys(*authenticated->scram_keys);
     login_done_ = true;

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "auth/hba.hpp"
 #include "auth/userlist.hpp"
 #include "config/config.hpp"
 #include "net/socket.hpp"
@@ -18,6 +19,7 @@ namespace breakwater::session {
 struct SessionContext {
   std::shared_ptr<const config::Config> config;
   std::shared_ptr<const auth::UserList> users;
+  std::shared_ptr<const auth::HbaRules> hba;  // auth_type hba
   pool::PoolRegistry* pools = nullptr;
   ClientRegistry* clients = nullptr;
 };

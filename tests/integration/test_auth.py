@@ -6,6 +6,7 @@ cleartext password of pwuser; the other roles are trusted.
 
 import asyncio
 import os
+import pwd
 import subprocess
 
 import asyncpg
@@ -114,3 +115,68 @@ def test_ServerScram_WithoutPasswordOrKeys_FailsClearly(make_breakwater, postgre
     error = login_error(bw, "scramuser", "")
     assert "pgbouncer cannot connect to server" in str(error)
     assert "neither a plain password nor the keys" in bw.log()
+
+
+def hba_breakwater(make_breakwater, postgres, tmp_path, rules, **kwargs):
+    hba = tmp_path / "hba.conf"
+    hba.write_text(rules)
+    pg = f"host=127.0.0.1 port={postgres.port}"
+    return make_breakwater(settings={"auth_type": "hba", "auth_hba_file": str(hba)},
+                           databases={"other": f"{pg} dbname=postgres"}, **kwargs)
+
+
+HBA_RULES = (
+    "local all all peer\n"
+    "host  bench all 127.0.0.1/32 reject\n"
+    "host  all md5user 127.0.0.1/32 md5\n"
+    "host  all scramuser 127.0.0.0 255.0.0.0 scram-sha-256\n"
+    "host  postgres,bench all 127.0.0.1/32 trust\n"
+)
+
+
+def test_Hba_RulesPickTheMethodByDatabaseUserAndAddress(make_breakwater, postgres, tmp_path):
+    bw = hba_breakwater(make_breakwater, postgres, tmp_path, HBA_RULES,
+                        users={"scramuser": scram_secret(postgres)})
+    with psycopg.connect(bw.dsn("postgres")) as conn:  # trust
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    state, message = sqlstate_and_message(bw, "bench", "postgres", None)
+    assert state == "28000" and "pg_hba.conf rejects connection" in message
+    state, message = sqlstate_and_message(bw, "other", "postgres", None)
+    assert state == "28000" and "no pg_hba.conf entry for host \"127.0.0.1\"" in message
+    with psycopg.connect(bw.dsn(user="md5user", password="md5secret")) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == "md5user"
+    assert sqlstate_and_message(bw, "postgres", "md5user", "wrong")[0] == "28P01"
+    current_user_with_every_client(bw, "scramuser", "scramsecret")
+
+
+def test_Hba_PeerOnTheUnixSocket(make_breakwater, postgres, tmp_path):
+    me = pwd.getpwuid(os.getuid()).pw_name
+    postgres.ensure_role(me)
+    bw = hba_breakwater(make_breakwater, postgres, tmp_path, HBA_RULES)
+    with psycopg.connect(host=bw.dir, port=bw.port, dbname="postgres", user=me) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == me
+    other = "md5user" if me != "md5user" else "scramuser"
+    with pytest.raises(psycopg.OperationalError) as error:
+        psycopg.connect(host=bw.dir, port=bw.port, dbname="postgres", user=other).close()
+    assert f'peer authentication failed for user "{other}"' in str(error.value)
+
+
+def test_Hba_BadFileStopsStartUpWithFileAndLine(make_breakwater, postgres, tmp_path):
+    bw = hba_breakwater(make_breakwater, postgres, tmp_path, "host all all all trust\nhost all all all ident\n",
+                        start=False)
+    bw.start(wait=False)
+    assert bw.proc.wait(timeout=10) == 1
+    assert f"{tmp_path}/hba.conf:2: unsupported authentication method \"ident\"" in open(bw.output_path).read()
+
+
+def sqlstate_and_message(bw, database, user, password):
+    async def attempt():
+        try:
+            conn = await asyncpg.connect(host="127.0.0.1", port=bw.port, user=user, password=password,
+                                         database=database, ssl=False)
+            await conn.close()
+        except asyncpg.PostgresError as error:
+            return error.sqlstate, str(error)
+        return None, "connected"
+
+    return asyncio.run(attempt())

@@ -117,7 +117,8 @@ TEST(ConfigLoader, PoolSizingKeysAreSupportedAtEveryLevel) {
 }
 
 TEST(ConfigLoader, UnsafeUnsupportedModesRefuseToStart) {
-  EXPECT_FALSE(load_text("[pgbouncer]\nauth_type = hba\n"));
+  EXPECT_FALSE(load_text("[pgbouncer]\nauth_type = hba\n")) << "hba needs auth_hba_file";
+  EXPECT_TRUE(load_text("[pgbouncer]\nauth_type = hba\nauth_hba_file = /etc/hba.conf\n"));
   EXPECT_FALSE(load_text("[pgbouncer]\nauth_type = cert\n"));
   EXPECT_TRUE(load_text("[pgbouncer]\nauth_type = scram-sha-256\n"));
   EXPECT_FALSE(load_text("[pgbouncer]\nclient_tls_sslmode = require\n"));
