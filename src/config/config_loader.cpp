@@ -86,7 +86,6 @@ Result<void> apply_database_key(DatabaseEntry& db, const std::string& key, const
   } else if (key == "query_wait_timeout") {
     return set_seconds(db.query_wait_timeout, key, value);
   } else if (key == "auth_user" || key == "auth_query" || key == "auth_dbname") {
-    warnings.push_back(not_supported(key));
     (key == "auth_user" ? db.auth_user : key == "auth_query" ? db.auth_query : db.auth_dbname) = value;
   } else if (key == "load_balance_hosts") {
     if (value != "round-robin" && value != "disable") return unexpected("invalid value for load_balance_hosts");

@@ -53,9 +53,9 @@ std::vector<Setting> make_table() {
       {"auth_hba_file", &C::auth_hba_file, Live, Yes},
       {"auth_ident_file", &C::auth_ident_file, Live, NotYet},
       {"auth_file", &C::auth_file, Live},
-      {"auth_user", &C::auth_user, Live, NotYet},
-      {"auth_query", &C::auth_query, Live, NotYet},
-      {"auth_dbname", &C::auth_dbname, Live, NotYet},
+      {"auth_user", &C::auth_user, Live, Yes},
+      {"auth_query", &C::auth_query, Live, Yes},
+      {"auth_dbname", &C::auth_dbname, Live, Yes},
       {"auth_ldap_options", &C::auth_ldap_options, Live, NotYet},
       // Logging
       {"syslog", &C::syslog, Live, NotYet},

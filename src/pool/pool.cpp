@@ -345,12 +345,14 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::co
     }
   }
   std::optional<auth::scram::PassThroughKeys> keys;
+  ServerTarget target = target_;
   {
     std::lock_guard lock(mutex_);
     keys = scram_keys_;
+    if (target.password.empty() && login_secret_) target.password = *login_secret_;
   }
   uint64_t id = next_server_id.fetch_add(1, std::memory_order_relaxed);
-  auto connected = co_await connect_server(target_, id, worker.id(), keys ? &*keys : nullptr);
+  auto connected = co_await connect_server(target, id, worker.id(), keys ? &*keys : nullptr);
   if (!connected) {
     const auto& failure = connected.error();
     ClientError error = failure.from_server
@@ -473,6 +475,12 @@ void Pool::close_idle_servers() {
 void Pool::remember_scram_keys(const auth::scram::PassThroughKeys& keys) {
   std::lock_guard lock(mutex_);
   scram_keys_ = keys;
+}
+
+void Pool::remember_login_secret(const std::string& secret) {
+  if (auth::scram::looks_like_secret(secret)) return;  // SCRAM logs in with the client's keys instead
+  std::lock_guard lock(mutex_);
+  login_secret_ = secret;
 }
 
 std::optional<ParameterMap> Pool::server_parameters() const {

@@ -86,6 +86,9 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   // Keys of a client that proved itself with SCRAM against a stored SCRAM secret:
   // with them, servers of this pool log in as that user without any password.
   void remember_scram_keys(const auth::scram::PassThroughKeys& keys);
+  // A secret found by auth_query (plain or md5): servers log in with it when the
+  // configuration gives no password.
+  void remember_login_secret(const std::string& secret);
 
   // Clients routed to this pool (min_pool_size applies while there is one).
   void client_joined() { clients_.fetch_add(1, std::memory_order_relaxed); }
@@ -162,6 +165,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   size_t next_fill_worker_ = 0;
   std::optional<ConnectionCap::Wait> published_wait_;
   std::optional<auth::scram::PassThroughKeys> scram_keys_;
+  std::optional<std::string> login_secret_;
 };
 
 }  // namespace breakwater::pool

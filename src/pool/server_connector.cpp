@@ -250,6 +250,57 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
   co_return finish(Result<std::unique_ptr<ServerConnection>, ConnectError>(std::move(server)));
 }
 
+asio::awaitable<Result<QueryRows>> run_query_with_parameters(ServerConnection& server, std::string_view sql,
+                                                             const std::vector<std::string_view>& parameters,
+                                                             uint32_t max_packet_size) {
+  ByteBuffer out;
+  protocol::write_parse(out, sql);
+  protocol::write_bind(out, parameters);
+  protocol::write_execute(out);
+  protocol::write_sync(out);
+  MessageStream stream(server.socket, protocol::Direction::Backend, max_packet_size);
+  auto written = co_await stream.write(out);
+  if (!written) co_return unexpected(written.error());
+  QueryRows rows;
+  std::string error;
+  while (true) {
+    auto message = co_await stream.read_message();
+    if (!message) co_return unexpected(message.error());
+    switch (message->type) {
+      case 'D': {
+        auto values = protocol::parse_data_row(message->body);
+        if (!values) co_return unexpected(values.error());
+        auto& row = rows.emplace_back();
+        for (const auto& value : *values) {
+          row.push_back(value ? std::optional<std::string>(std::string(*value)) : std::nullopt);
+        }
+        break;
+      }
+      case 'E':
+        error = server_error(message->body).message;
+        break;
+      case 'Z': {
+        auto status = protocol::parse_ready_for_query(message->body);
+        if (!status) co_return unexpected(status.error());
+        if (stream.pending().size() != 0) co_return unexpected(std::string("unexpected data after ReadyForQuery"));
+        if (!error.empty()) co_return unexpected(error);
+        if (*status != 'I') co_return unexpected(std::string("server is still in a transaction"));
+        co_return rows;
+      }
+      case 'S':
+        if (auto status = protocol::parse_parameter_status(message->body)) {
+          server.params.set(status->name, status->value);
+        }
+        break;
+      case 'G':
+      case 'H':
+        co_return unexpected(std::string("query started a COPY"));
+      default:
+        break;  // ParseComplete, BindComplete, CommandComplete, notices
+    }
+  }
+}
+
 asio::awaitable<Result<void>> run_simple_query(ServerConnection& server, std::string_view sql,
                                                uint32_t max_packet_size) {
   ByteBuffer out;

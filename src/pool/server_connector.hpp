@@ -47,6 +47,14 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
 asio::awaitable<Result<void>> run_simple_query(ServerConnection& server, std::string_view sql,
                                                uint32_t max_packet_size);
 
+// Runs one query with text parameters ($1, ...) through the extended protocol on an
+// idle server and returns its rows (nullopt: NULL). Fails on an error or on a
+// status other than idle at the end.
+using QueryRows = std::vector<std::vector<std::optional<std::string>>>;
+asio::awaitable<Result<QueryRows>> run_query_with_parameters(ServerConnection& server, std::string_view sql,
+                                                             const std::vector<std::string_view>& parameters,
+                                                             uint32_t max_packet_size);
+
 }  // namespace breakwater::pool
 
 namespace breakwater::pool {

@@ -92,4 +92,22 @@ Result<std::string_view> parse_command_complete(Bytes body) {
   return tag;
 }
 
+Result<std::vector<std::optional<std::string_view>>> parse_data_row(Bytes body) {
+  BodyReader reader(body);
+  const uint16_t count = reader.u16();
+  std::vector<std::optional<std::string_view>> values;
+  values.reserve(count);
+  for (uint16_t i = 0; i < count && !reader.failed(); ++i) {
+    const int32_t length = reader.i32();
+    if (length < -1) return unexpected(std::string("malformed DataRow message"));
+    if (length == -1) {
+      values.emplace_back(std::nullopt);
+    } else {
+      values.emplace_back(as_string_view(reader.take(static_cast<size_t>(length))));
+    }
+  }
+  if (reader.failed() || !reader.at_end()) return unexpected(std::string("malformed DataRow message"));
+  return values;
+}
+
 }  // namespace breakwater::protocol

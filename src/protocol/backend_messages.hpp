@@ -2,6 +2,7 @@
 // Parsers for the backend (server to client) messages the pooler reads itself.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,5 +62,8 @@ Result<ErrorFields> parse_error_fields(Bytes body);
 
 // 'C': the command tag.
 Result<std::string_view> parse_command_complete(Bytes body);
+
+// 'D': the row's values; nullopt for SQL NULL.
+Result<std::vector<std::optional<std::string_view>>> parse_data_row(Bytes body);
 
 }  // namespace breakwater::protocol

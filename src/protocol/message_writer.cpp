@@ -176,6 +176,40 @@ void write_sasl_response(ByteBuffer& out, Bytes data) {
   end_message(out, start);
 }
 
+void write_parse(ByteBuffer& out, std::string_view sql) {
+  size_t start = begin_message(out, 'P');
+  put_cstring(out, "");
+  put_cstring(out, sql);
+  put_u16(out, 0);
+  end_message(out, start);
+}
+
+void write_bind(ByteBuffer& out, const std::vector<std::string_view>& parameters) {
+  size_t start = begin_message(out, 'B');
+  put_cstring(out, "");
+  put_cstring(out, "");
+  put_u16(out, 0);  // all parameters in text
+  put_u16(out, static_cast<uint16_t>(parameters.size()));
+  for (auto value : parameters) {
+    put_u32(out, static_cast<uint32_t>(value.size()));
+    put_bytes(out, value);
+  }
+  put_u16(out, 0);  // all results in text
+  end_message(out, start);
+}
+
+void write_execute(ByteBuffer& out) {
+  size_t start = begin_message(out, 'E');
+  put_cstring(out, "");
+  put_u32(out, 0);
+  end_message(out, start);
+}
+
+void write_sync(ByteBuffer& out) {
+  size_t start = begin_message(out, 'S');
+  end_message(out, start);
+}
+
 void write_query(ByteBuffer& out, std::string_view sql) {
   size_t start = begin_message(out, 'Q');
   put_cstring(out, sql);

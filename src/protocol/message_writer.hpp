@@ -52,6 +52,11 @@ void write_password_message(ByteBuffer& out, std::string_view password);
 void write_sasl_initial_response(ByteBuffer& out, std::string_view mechanism, Bytes data);
 void write_sasl_response(ByteBuffer& out, Bytes data);
 void write_query(ByteBuffer& out, std::string_view sql);
+// Extended protocol, unnamed statement and portal, text parameters and results.
+void write_parse(ByteBuffer& out, std::string_view sql);
+void write_bind(ByteBuffer& out, const std::vector<std::string_view>& parameters);
+void write_execute(ByteBuffer& out);
+void write_sync(ByteBuffer& out);
 void write_terminate(ByteBuffer& out);
 
 }  // namespace breakwater::protocol

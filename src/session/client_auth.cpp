@@ -203,9 +203,8 @@ asio::awaitable<Outcome> authenticate_by_hba(pool::MessageStream& stream, const 
 }  // namespace
 
 asio::awaitable<Outcome> authenticate_client(pool::MessageStream& stream, const config::Config& config,
-                                             const auth::UserList* users, const auth::HbaRules* hba,
+                                             const std::string* secret, const auth::HbaRules* hba,
                                              const ClientOrigin& origin) {
-  const std::string* secret = users != nullptr ? users->find(origin.user) : nullptr;
   if (config.auth_type == config::AuthType::Hba) {
     co_return co_await authenticate_by_hba(stream, config, secret, hba, origin);
   }

@@ -39,9 +39,10 @@ struct ClientOrigin {
   std::string user;
 };
 
+// `secret`: the user's, from auth_file or auth_query; nullptr: unknown user.
 // `hba`: the auth_hba_file rules, for auth_type hba.
 asio::awaitable<Result<ClientAuthenticated, protocol::ClientError>> authenticate_client(
-    pool::MessageStream& stream, const config::Config& config, const auth::UserList* users,
+    pool::MessageStream& stream, const config::Config& config, const std::string* secret,
     const auth::HbaRules* hba, const ClientOrigin& origin);
 
 }  // namespace breakwater::session

@@ -12,6 +12,7 @@
 #include "net/socket_options.hpp"
 #include "protocol/sqlstate.hpp"
 #include "session/cancel.hpp"
+#include "session/auth_lookup.hpp"
 #include "session/client_auth.hpp"
 #include "session/param_sync.hpp"
 #include "session/relay.hpp"
@@ -88,9 +89,19 @@ class ClientSession {
     if (!pool) co_return unexpected(pool.error());
     pool_ = std::move(*pool);
     pool_->client_joined();
+    const std::string* secret = context_.users ? context_.users->find(params_.user) : nullptr;
+    std::optional<std::string> looked_up;
+    if (secret == nullptr && config_.auth_type != config::AuthType::Any) {
+      auto found = co_await look_up_user(*context_.pools, config_, params_.database, params_.user, worker_);
+      if (!found) co_return unexpected(found.error());
+      if (*found && (*found)->secret) {
+        looked_up = (*found)->secret;
+        secret = &*looked_up;
+        pool_->remember_login_secret(*looked_up);
+      }
+    }
     ClientOrigin origin{net::peer_identity(socket_), false, params_.database, params_.user};
-    auto authenticated =
-        co_await authenticate_client(stream_, config_, context_.users.get(), context_.hba.get(), origin);
+    auto authenticated = co_await authenticate_client(stream_, config_, secret, context_.hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
     if (authenticated->scram_keys) pool_->remember_scram_keys(*authenticated->scram_keys);
     login_done_ = true;

@@ -62,6 +62,8 @@ class Postgres:
                       "host all md5user 127.0.0.1/32 md5\n"
                       "host all pwuser 127.0.0.1/32 password\n"
                       "host all scramuser 127.0.0.1/32 scram-sha-256\n"
+                      "host all lookupmd5 127.0.0.1/32 md5\n"
+                      "host all lookupscram 127.0.0.1/32 scram-sha-256\n"
                       "host all all 127.0.0.1/32 trust\n")
         opts = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
                 f"-c max_connections=200 -c shared_buffers=32MB")

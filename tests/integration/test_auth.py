@@ -180,3 +180,44 @@ def sqlstate_and_message(bw, database, user, password):
         return None, "connected"
 
     return asyncio.run(attempt())
+
+
+@pytest.fixture
+def lookup_roles(postgres):
+    """Roles auth_file does not list: only auth_query can find their secrets."""
+    postgres.ensure_role("authuser")
+    postgres.sql("ALTER ROLE authuser SUPERUSER")
+    if postgres.sql("SELECT count(*) FROM pg_roles WHERE rolname = 'lookupmd5'") == "0":
+        postgres.sql("SET password_encryption = 'md5'; CREATE ROLE lookupmd5 LOGIN PASSWORD 'md5lookup';")
+        postgres.sql("SET password_encryption = 'scram-sha-256'; "
+                     "CREATE ROLE lookupscram LOGIN PASSWORD 'scramlookup';")
+
+
+def test_AuthQuery_FindsAnMd5SecretAndLogsInWithIt(make_breakwater, postgres, lookup_roles):
+    bw = make_breakwater(settings={"auth_type": "md5", "auth_user": "authuser", "auth_dbname": "postgres"})
+    with psycopg.connect(bw.dsn("bench", user="lookupmd5", password="md5lookup")) as conn:
+        assert conn.execute("SELECT current_user, current_database()").fetchone() == ("lookupmd5", "bench")
+    assert sqlstate_and_message(bw, "postgres", "lookupmd5", "wrong")[0] == "28P01"
+    state, message = sqlstate_and_message(bw, "postgres", "nosuchrole", "x")
+    assert state == "28P01" and 'password authentication failed for user "nosuchrole"' in message
+
+
+def test_AuthQuery_ScramSecretPassesThrough(make_breakwater, postgres, lookup_roles):
+    bw = make_breakwater(settings={"auth_type": "scram-sha-256", "auth_user": "authuser"})
+    current_user_with_every_client(bw, "lookupscram", "scramlookup")
+    assert sqlstate_and_message(bw, "postgres", "lookupscram", "wrong")[0] == "28P01"
+
+
+def test_AuthQuery_PerDatabaseQueryThroughASecurityDefinerFunction(make_breakwater, postgres, lookup_roles):
+    postgres.sql("CREATE OR REPLACE FUNCTION public.user_lookup(i_username text, OUT uname text, OUT phash text) "
+                 "RETURNS record AS $$ SELECT rolname::text, rolpassword FROM pg_authid "
+                 "WHERE rolname = i_username AND rolcanlogin $$ LANGUAGE sql SECURITY DEFINER")
+    postgres.ensure_role("lookupagent")
+    postgres.sql("REVOKE ALL ON FUNCTION public.user_lookup(text) FROM public; "
+                 "GRANT EXECUTE ON FUNCTION public.user_lookup(text) TO lookupagent")
+    pg = f"host=127.0.0.1 port={postgres.port} dbname=postgres"
+    bw = make_breakwater(settings={"auth_type": "md5"},
+                         databases={"app": f"{pg} auth_user=lookupagent "
+                                           "auth_query='SELECT uname, phash FROM public.user_lookup($1)'"})
+    with psycopg.connect(bw.dsn("app", user="lookupmd5", password="md5lookup")) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == "lookupmd5"

@@ -84,5 +84,37 @@ TEST(BackendMessages, RowDescriptionAndDataRowFrame) {
   EXPECT_EQ(types, "TDC");
 }
 
+TEST(BackendMessages, DataRowWithNull) {
+  ByteBuffer out;
+  write_data_row(out, {{true, "alice"}, {false, ""}, {true, ""}});
+  auto row = parse_data_row(only_message(out).body);
+  ASSERT_TRUE(row) << row.error();
+  ASSERT_EQ(row->size(), 3u);
+  EXPECT_EQ((*row)[0], "alice");
+  EXPECT_EQ((*row)[1], std::nullopt);
+  EXPECT_EQ((*row)[2], "");
+  const uint8_t truncated[] = {0, 1, 0, 0, 0, 5, 'a'};
+  EXPECT_FALSE(parse_data_row(truncated));
+  const uint8_t negative[] = {0, 1, 0xff, 0xff, 0xff, 0xfe};
+  EXPECT_FALSE(parse_data_row(negative));
+}
+
+TEST(BackendMessages, ExtendedQueryWritersFrameTheirMessages) {
+  ByteBuffer out;
+  write_parse(out, "SELECT $1");
+  write_bind(out, {"alice"});
+  write_execute(out);
+  write_sync(out);
+  std::string types;
+  size_t at = 0;
+  while (at < out.size()) {
+    auto decoded = decode_message(Bytes(out).subspan(at), Direction::Frontend, 1 << 20);
+    ASSERT_EQ(decoded.status, DecodeStatus::Complete) << "message " << types.size();
+    types += decoded.value.type;
+    at += decoded.consumed;
+  }
+  EXPECT_EQ(types, "PBES");
+}
+
 }  // namespace
 }  // namespace breakwater::protocol
