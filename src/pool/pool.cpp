@@ -162,7 +162,7 @@ void Pool::give_back(std::unique_ptr<ServerConnection> server) {
   const auto elsewhere = has_limited_cap() ? waiting_elsewhere() : std::vector<ConnectionCap::Wait>{};
   {
     Guard lock(*this);
-    auto step = accounting_.release(elsewhere);
+    auto step = accounting_.release(elsewhere, server->worker_id);
     switch (step.what) {
       case PoolAccounting::Return::HandOver: {
         // Straight to the oldest waiter: the server stays active, only its client changes.
@@ -265,7 +265,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
     {
       Guard lock(*this);
       const auto now = Clock::now();
-      auto step = accounting_.acquire(now);
+      auto step = accounting_.acquire(now, worker.id());
       switch (step.next) {
         case PoolAccounting::Next::TakeIdle:
           server = take_idle_locked(worker.id());

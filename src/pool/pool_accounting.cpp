@@ -35,7 +35,7 @@ const PoolAccounting::Waiting* PoolAccounting::find(Ticket ticket) const {
   return it == queue_.end() ? nullptr : &*it;
 }
 
-PoolAccounting::AcquireStep PoolAccounting::acquire(TimePoint now) {
+PoolAccounting::AcquireStep PoolAccounting::acquire(TimePoint now, int worker) {
   if (idle_ > 0) {
     --idle_;
     ++active_;
@@ -50,7 +50,7 @@ PoolAccounting::AcquireStep PoolAccounting::acquire(TimePoint now) {
     blocked_by_cap = true;
   }
   Ticket ticket = next_ticket_++;
-  queue_.push_back({ticket, now});
+  queue_.push_back({ticket, now, worker, 0});
   return {Next::Wait, ticket, blocked_by_cap};
 }
 
@@ -63,12 +63,27 @@ bool PoolAccounting::should_give_way(const std::vector<ConnectionCap::Wait>& els
   return false;
 }
 
-PoolAccounting::ReleaseStep PoolAccounting::release(const std::vector<ConnectionCap::Wait>& elsewhere) {
+size_t PoolAccounting::pick_waiter(int worker) {
+  const size_t window = std::min(queue_.size(), kSameWorkerWindow);
+  size_t chosen = 0;
+  for (size_t i = 0; i < window; ++i) {
+    if (queue_[i].worker == worker) {
+      chosen = i;
+      break;
+    }
+    if (queue_[i].passed >= kMaxPassed) break;  // nobody may pass this one again
+  }
+  for (size_t i = 0; i < chosen; ++i) ++queue_[i].passed;
+  return chosen;
+}
+
+PoolAccounting::ReleaseStep PoolAccounting::release(const std::vector<ConnectionCap::Wait>& elsewhere, int worker) {
   BW_ASSERT(active_ > 0);
   const bool give_way = should_give_way(elsewhere);
   if (!queue_.empty() && !give_way) {
-    Ticket ticket = queue_.front().ticket;
-    queue_.pop_front();
+    const size_t chosen = pick_waiter(worker);
+    Ticket ticket = queue_[chosen].ticket;
+    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(chosen));
     return {Return::HandOver, ticket};
   }
   --active_;

@@ -49,7 +49,8 @@ class PoolAccounting {
     Ticket ticket = 0;            // Wait: the client's place in the queue
     bool blocked_by_cap = false;  // Wait: the pool had room but a cap had none
   };
-  AcquireStep acquire(TimePoint now);
+  // `worker`: the client's event loop, so that a server released there can go to it.
+  AcquireStep acquire(TimePoint now, int worker = 0);
 
   // A lent server came back clean. `elsewhere`: other pools stopped by a full cap
   // this pool shares. The server closes, so that its slot goes to one of them, when
@@ -62,7 +63,14 @@ class PoolAccounting {
     Ticket ticket = 0;            // HandOver: the waiter that gets the server
     bool for_other_pool = false;  // Close: to give the slot to another pool
   };
-  ReleaseStep release(const std::vector<ConnectionCap::Wait>& elsewhere = {});
+  //
+  // The server goes to the oldest waiter, or to a slightly younger one on the same
+  // worker (`worker`, the releasing event loop) so that its socket need not move:
+  // within the first kSameWorkerWindow waiters, and never past one already passed
+  // kMaxPassed times, so the wait order stays FIFO within a small, bounded slack.
+  ReleaseStep release(const std::vector<ConnectionCap::Wait>& elsewhere = {}, int worker = -1);
+  static constexpr size_t kSameWorkerWindow = 4;
+  static constexpr int kMaxPassed = 2;
 
   // A server logged in for the client that opened it; it is now active.
   void login_succeeded();
@@ -109,7 +117,11 @@ class PoolAccounting {
   struct Waiting {
     Ticket ticket;
     TimePoint since;
+    int worker = 0;
+    int passed = 0;  // times a younger waiter got a server first
   };
+  // The queue position that gets a server released on `worker` (see release()).
+  size_t pick_waiter(int worker);
 
   bool reserve_enabled() const { return limits_.reserve_pool_size > 0 && limits_.reserve_pool_timeout_s > 0; }
   TimePoint reserve_moment(const Waiting& w) const;

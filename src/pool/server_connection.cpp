@@ -8,6 +8,20 @@
 
 namespace breakwater::pool {
 
+namespace {
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+bool equals_folded(std::string_view folded, std::string_view name) {
+  if (folded.size() != name.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (folded[i] != ascii_lower(name[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void ParameterMap::set(std::string_view name, std::string_view value) {
   for (auto& [key, current] : items_) {
     if (key == name) {
@@ -16,6 +30,9 @@ void ParameterMap::set(std::string_view name, std::string_view value) {
     }
   }
   items_.emplace_back(name, value);
+  std::string folded(name);
+  for (char& c : folded) c = ascii_lower(c);
+  folded_names_.push_back(std::move(folded));
 }
 
 const std::string* ParameterMap::find(std::string_view name) const {
@@ -26,13 +43,8 @@ const std::string* ParameterMap::find(std::string_view name) const {
 }
 
 const std::string* ParameterMap::find_any_case(std::string_view name) const {
-  for (const auto& [key, value] : items_) {
-    if (key.size() == name.size() &&
-        std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return &value;
-    }
+  for (size_t i = 0; i < items_.size(); ++i) {
+    if (equals_folded(folded_names_[i], name)) return &items_[i].second;
   }
   return nullptr;
 }
@@ -40,10 +52,10 @@ const std::string* ParameterMap::find_any_case(std::string_view name) const {
 void ServerConnection::move_to(asio::io_context& io, int new_worker_id) {
   if (&socket.get_executor().context() == &io) return;
   asio::error_code ec;
-  auto protocol = socket.local_endpoint(ec).protocol();
+  if (!protocol) protocol = socket.local_endpoint(ec).protocol();
   int fd = socket.release(ec);
   net::Socket moved(io);
-  if (!ec) moved.assign(protocol, fd, ec);
+  if (!ec) moved.assign(*protocol, fd, ec);
   socket = std::move(moved);
   worker_id = new_worker_id;
 }

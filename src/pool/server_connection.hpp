@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,9 @@ class ParameterMap {
 
  private:
   std::vector<std::pair<std::string, std::string>> items_;
+  // The names in ASCII lower case, in the same order: find_any_case runs at every
+  // link in transaction pooling, so names are folded once, when set.
+  std::vector<std::string> folded_names_;
 };
 
 struct ServerConnection {
@@ -38,6 +42,8 @@ struct ServerConnection {
   ParameterMap params;
   std::chrono::steady_clock::time_point connected_at = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point idle_since{};
+  // Known after the first move; saves a getsockname() at every later one.
+  std::optional<asio::generic::stream_protocol> protocol;
 
   // Moves the socket onto another worker's event loop (release the fd, register
   // it with the target's reactor). The socket must have no operation pending.

@@ -86,6 +86,30 @@ TEST(PoolAccounting, FiveHundredClientsNeverMoreThanPoolSizeServers) {
   EXPECT_EQ(pool.counts(t0).idle, 5);
 }
 
+TEST(PoolAccounting, ReleasedServerPrefersASameWorkerWaiterWithinBoundedSlack) {
+  PoolAccounting pool(limits(1), nullptr, nullptr);
+  pool.acquire(t0, 0);
+  pool.login_succeeded();
+  Ticket on_b = pool.acquire(at(1), 1).ticket;
+  std::vector<Ticket> on_a;
+  for (int i = 0; i < 3; ++i) on_a.push_back(pool.acquire(at(2 + i), 0).ticket);
+
+  EXPECT_EQ(pool.release({}, 0).ticket, on_a[0]) << "same worker, one place behind: its socket stays put";
+  EXPECT_EQ(pool.release({}, 0).ticket, on_a[1]);
+  EXPECT_EQ(pool.release({}, 0).ticket, on_b) << "passed twice: the oldest gets the next one whatever its worker";
+  EXPECT_EQ(pool.release({}, 1).ticket, on_a[2]) << "no waiter on worker 1 left: the oldest";
+}
+
+TEST(PoolAccounting, SameWorkerPreferenceLooksOnlyNearTheFront) {
+  PoolAccounting pool(limits(1), nullptr, nullptr);
+  pool.acquire(t0, 0);
+  pool.login_succeeded();
+  std::vector<Ticket> on_b;
+  for (size_t i = 0; i < PoolAccounting::kSameWorkerWindow; ++i) on_b.push_back(pool.acquire(t0, 1).ticket);
+  pool.acquire(t0, 0);
+  EXPECT_EQ(pool.release({}, 0).ticket, on_b[0]) << "the worker-0 waiter is beyond the window";
+}
+
 TEST(PoolAccounting, ClosedServerGivesItsSlotToTheOldestWaiter) {
   PoolAccounting pool(limits(1), nullptr, nullptr);
   pool.acquire(t0);

@@ -143,3 +143,22 @@ TEST(PoolRegistry, PoolsOfOneDatabaseShareItsCap) {
 
 }  // namespace
 }  // namespace breakwater::pool
+
+namespace breakwater::pool {
+namespace {
+
+TEST(ParameterMap, FindAnyCaseFoldsAsciiOnly) {
+  ParameterMap params;
+  params.set("TimeZone", "UTC");
+  params.set("DateStyle", "ISO, MDY");
+  EXPECT_EQ(*params.find_any_case("timezone"), "UTC");
+  EXPECT_EQ(*params.find_any_case("DATESTYLE"), "ISO, MDY");
+  EXPECT_EQ(params.find_any_case("time_zone"), nullptr);
+  EXPECT_EQ(params.find("timezone"), nullptr) << "find is exact";
+  params.set("TimeZone", "Europe/Paris");
+  EXPECT_EQ(*params.find_any_case("TIMEZONE"), "Europe/Paris");
+  EXPECT_EQ(params.items().size(), 2u);
+}
+
+}  // namespace
+}  // namespace breakwater::pool
