@@ -81,7 +81,6 @@ Result<void> apply_database_key(DatabaseEntry& db, const std::string& key, const
     warnings.push_back(not_supported("max_db_client_connections"));
     return set_int(db.max_db_client_connections, key, value, 0);
   } else if (key == "server_lifetime") {
-    warnings.push_back(not_supported("server_lifetime"));
     return set_seconds(db.server_lifetime, key, value);
   } else if (key == "query_wait_timeout") {
     return set_seconds(db.query_wait_timeout, key, value);

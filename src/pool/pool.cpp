@@ -156,6 +156,12 @@ bool Pool::in_login_retry_locked() const {
 }
 
 void Pool::give_back(std::unique_ptr<ServerConnection> server) {
+  if (past_lifetime(*server, Clock::now())) {
+    // As PgBouncer: a server past server_lifetime closes when released; its slot
+    // goes to the oldest waiter, who opens a fresh one.
+    retire(std::move(server), "server lifetime over");
+    return;
+  }
   std::shared_ptr<Waiter> waiter;
   std::unique_ptr<ServerConnection> surplus;
   bool for_other_pool = false;
@@ -190,6 +196,12 @@ void Pool::give_back(std::unique_ptr<ServerConnection> server) {
     say_goodbye_and_close(*surplus);
     announce_cap_room();
   }
+}
+
+void Pool::retire(std::unique_ptr<ServerConnection> server, const char* why) {
+  BW_LOG_INFO("S-{:#x}: {}/{}@{} closing because: {}", server->id, database_, user_, server->address, why);
+  say_goodbye_and_close(*server);
+  forget(std::move(server));
 }
 
 void Pool::forget(std::unique_ptr<ServerConnection> server) {
@@ -324,6 +336,10 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
 // drops it if PostgreSQL closed it meanwhile (then the caller tries again).
 std::optional<ServerLease> Pool::adopt(std::unique_ptr<ServerConnection> server, net::Worker& worker) {
   server->move_to(worker.io(), worker.id());
+  if (past_lifetime(*server, Clock::now())) {  // between two janitor rounds
+    retire(std::move(server), "server lifetime over");
+    return std::nullopt;
+  }
   if (server->looks_alive()) return ServerLease(shared_from_this(), std::move(server));
   BW_LOG_INFO("S-{:#x}: {}/{}@{} closed by server while idle", server->id, database_, user_, server->address);
   forget(std::move(server));
@@ -408,32 +424,50 @@ asio::awaitable<void> Pool::open_spare_server(net::Worker& worker) {
   wake(waiter);
 }
 
-void Pool::drop_dead_idle_servers() {
-  std::vector<std::unique_ptr<ServerConnection>> dead;
+bool Pool::past_lifetime(const ServerConnection& server, Clock::time_point now) const {
+  return settings_.server_lifetime_s > 0 &&
+         now - server.connected_at >= std::chrono::duration<double>(settings_.server_lifetime_s);
+}
+
+void Pool::close_idle_servers_due(Clock::time_point now) {
+  struct Due {
+    std::unique_ptr<ServerConnection> server;
+    const char* why;
+  };
+  std::vector<Due> due;
   {
     Guard lock(*this);
+    const auto idle_timeout = std::chrono::duration<double>(settings_.server_idle_timeout_s);
     for (auto& list : idle_) {
       for (auto it = list.begin(); it != list.end();) {
-        if ((*it)->looks_alive()) {
+        const char* why = nullptr;
+        if (!(*it)->looks_alive()) {
+          why = "closed by server while idle";
+        } else if (past_lifetime(**it, now)) {
+          why = "closing because: server lifetime over";
+        } else if (settings_.server_idle_timeout_s > 0 && now - (*it)->idle_since >= idle_timeout &&
+                   accounting_.total() > settings_.limits.min_pool_size) {
+          why = "closing because: server idle timeout";
+        }
+        if (why == nullptr) {
           ++it;
           continue;
         }
         accounting_.take_idle_to_close();
-        dead.push_back(std::move(*it));
+        due.push_back({std::move(*it), why});
         it = list.erase(it);
       }
     }
   }
-  for (auto& server : dead) {
-    BW_LOG_INFO("S-{:#x}: {}/{}@{} closed by server while idle", server->id, database_, user_, server->address);
-    asio::error_code ignored;
-    server->socket.close(ignored);
+  for (auto& [server, why] : due) {
+    BW_LOG_INFO("S-{:#x}: {}/{}@{} {}", server->id, database_, user_, server->address, why);
+    say_goodbye_and_close(*server);
   }
-  if (!dead.empty()) announce_cap_room();
+  if (!due.empty()) announce_cap_room();
 }
 
 void Pool::maintain(net::WorkerGroup& workers) {
-  drop_dead_idle_servers();
+  close_idle_servers_due(Clock::now());
   if (has_limited_cap()) {
     // A safety net under the announcements: a pool still stopped by a cap looks for room.
     bool stopped_by_cap = false;

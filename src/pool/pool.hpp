@@ -30,6 +30,8 @@ struct PoolSettings {
   config::PoolMode pool_mode = config::PoolMode::Session;
   PoolLimits limits;
   double server_login_retry_s = 15;
+  double server_idle_timeout_s = 600;  // 0: never; idle servers beyond min_pool_size close after it
+  double server_lifetime_s = 3600;     // 0: never; older servers close when idle
   std::string server_reset_query = "DISCARD ALL";
   bool server_reset_query_always = false;
   // min_pool_size applies even with no client connected (a [databases] entry with user=).
@@ -123,6 +125,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
 
   void give_back(std::unique_ptr<ServerConnection> server);
   void forget(std::unique_ptr<ServerConnection> server);
+  // Closes a lent server cleanly (Terminate first) for `why`, then as forget().
+  void retire(std::unique_ptr<ServerConnection> server, const char* why);
   // Under mutex_: the waiter holding `ticket` may now open a server; returns it, to
   // wake after unlocking.
   std::shared_ptr<Waiter> grant_locked(std::optional<Ticket> ticket);
@@ -137,8 +141,10 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   // Such waits of other pools under full caps this pool shares.
   std::vector<ConnectionCap::Wait> waiting_elsewhere() const;
   bool has_limited_cap() const;
-  // Idle servers that PostgreSQL closed (restart, pg_terminate_backend) are closed here too.
-  void drop_dead_idle_servers();
+  // Idle servers that PostgreSQL closed (restart, pg_terminate_backend), that stayed
+  // idle past server_idle_timeout (beyond min_pool_size) or lived past server_lifetime.
+  void close_idle_servers_due(Clock::time_point now);
+  bool past_lifetime(const ServerConnection& server, Clock::time_point now) const;
   // This pool waits on a full cap: ask another pool under it to close an idle server.
   void make_room_under_caps();
   // Called holding a login slot (the accounting counts it).

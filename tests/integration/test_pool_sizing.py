@@ -182,3 +182,32 @@ def test_MaxDbConnections_IdleServerOfAnotherPoolMakesRoom(make_breakwater, post
     assert time.monotonic() - started < 4, "served by closing an idle server, not after query_wait_timeout"
     assert backends(postgres, where) <= 2
     assert "to make room for another pool" in bw.log()
+
+
+def test_ServerIdleTimeout_ClosesIdleServersBeyondMinPoolSize(make_breakwater, postgres, sizing_db):
+    bw = make_breakwater(databases={"sz": f"host=127.0.0.1 port={postgres.port} dbname={sizing_db}"},
+                         settings={"pool_mode": "transaction", "server_idle_timeout": "1", "min_pool_size": "1"})
+    where = f"datname = '{sizing_db}'"
+    with psycopg.connect(bw.dsn("sz")) as conn:
+        threads, outcomes = sleepers(bw.dsn("sz"), 3, 0.5)
+        for thread in threads:
+            thread.join()
+        assert outcomes == ["ok"] * 3
+        assert backends(postgres, where) >= 2
+        wait_until(lambda: backends(postgres, where) == 1, timeout=10, what="idle servers to close")
+        time.sleep(1.5)
+        assert backends(postgres, where) == 1, "min_pool_size stays open"
+        conn.execute("SELECT 1")
+    assert "server idle timeout" in bw.log()
+
+
+def test_ServerLifetime_ReplacesOldServers(make_breakwater, postgres, sizing_db):
+    bw = make_breakwater(databases={"sz": f"host=127.0.0.1 port={postgres.port} dbname={sizing_db}"},
+                         settings={"pool_mode": "transaction", "server_lifetime": "1", "default_pool_size": "1"})
+    with psycopg.connect(bw.dsn("sz"), autocommit=True) as conn:
+        first = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        assert conn.execute("SELECT pg_backend_pid()").fetchone()[0] == first, "reused while young"
+        time.sleep(1.5)
+        later = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        assert later != first
+    assert "server lifetime over" in bw.log()

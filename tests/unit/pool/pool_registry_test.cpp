@@ -106,6 +106,18 @@ TEST(PoolSettings, SizesFollowUserThenDatabaseThenGlobal) {
   EXPECT_EQ(per_user.min_pool_size, 4) << "min_pool_size has no per-user form";
 }
 
+TEST(PoolSettings, ServerLifetimeFromDatabaseThenGlobal) {
+  config::Config config;
+  config.server_lifetime = 3600;
+  config.server_idle_timeout = 60;
+  config::DatabaseEntry db;
+  db.name = "d";
+  EXPECT_DOUBLE_EQ(make_pool_settings(config, db, "u").server_lifetime_s, 3600);
+  EXPECT_DOUBLE_EQ(make_pool_settings(config, db, "u").server_idle_timeout_s, 60);
+  db.server_lifetime = 30;
+  EXPECT_DOUBLE_EQ(make_pool_settings(config, db, "u").server_lifetime_s, 30);
+}
+
 TEST(PoolSettings, ConnectionCapsFromEntriesThenGlobal) {
   config::Config config;
   config.max_db_connections = 50;
