@@ -100,7 +100,9 @@ class ClientSession {
         pool_->remember_login_secret(*looked_up);
       }
     }
-    ClientOrigin origin{net::peer_identity(socket_), false, params_.database, params_.user};
+    ClientOrigin origin{{}, false, params_.database, params_.user};
+    // Only hba rules look at the peer: other logins (connection storms) skip the syscalls.
+    if (config_.auth_type == config::AuthType::Hba) origin.peer = net::peer_identity(socket_);
     auto authenticated = co_await authenticate_client(stream_, config_, secret, context_.hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
     if (authenticated->scram_keys) pool_->remember_scram_keys(*authenticated->scram_keys);
