@@ -105,12 +105,17 @@ int run_server(const CliOptions& options) {
   auto users = load_users(*config);
   auto hba = load_hba(*config);
   if (!hba) return fail(hba.error());
+  auto client_tls = session::make_client_tls(*config);
+  if (!client_tls) return fail(client_tls.error());
+  auto server_tls = pool::make_server_tls(*config);
+  if (!server_tls) return fail(server_tls.error());
   const int worker_count = config->effective_workers();
   net::WorkerGroup workers(worker_count);
   session::ClientRegistry clients;
   pool::PoolRegistry pools(config, users, static_cast<size_t>(worker_count));
+  pools.set_server_tls(*server_tls);
   pools.create_forced_user_pools();
-  session::SessionContext context{config, users, *hba, &pools, &clients};
+  session::SessionContext context{config, users, *hba, *client_tls, &pools, &clients};
 
   auto listeners = net::Listeners::open(workers, listen_spec(*config), [&context](net::Worker& worker, net::Socket socket) {
     session::start_client_session(worker, std::move(socket), context);

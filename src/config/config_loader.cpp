@@ -166,6 +166,7 @@ Result<void> check_supported(const Config& config) {
     case AuthType::Plain:
     case AuthType::Md5:
     case AuthType::ScramSha256:
+    case AuthType::Cert:
       break;
     case AuthType::Hba:
       if (config.auth_hba_file.empty()) return unexpected(std::string("auth_type hba needs auth_hba_file"));
@@ -173,13 +174,14 @@ Result<void> check_supported(const Config& config) {
     default:
       return unexpected("auth_type " + std::string(to_string(config.auth_type)) + " is not supported yet");
   }
-  if (config.client_tls_sslmode >= TlsMode::Require) {
+  if (config.client_tls_sslmode != TlsMode::Disable &&
+      (config.client_tls_key_file.empty() || config.client_tls_cert_file.empty())) {
     return unexpected("client_tls_sslmode " + std::string(to_string(config.client_tls_sslmode)) +
-                      " is not supported yet (TLS to clients is not implemented)");
+                      " needs client_tls_key_file and client_tls_cert_file");
   }
-  if (config.server_tls_sslmode >= TlsMode::Require) {
-    return unexpected("server_tls_sslmode " + std::string(to_string(config.server_tls_sslmode)) +
-                      " is not supported yet (TLS to servers is not implemented)");
+  if (config.client_tls_sslmode >= TlsMode::VerifyCa && config.client_tls_ca_file.empty()) {
+    return unexpected("client_tls_sslmode " + std::string(to_string(config.client_tls_sslmode)) +
+                      " needs client_tls_ca_file to verify client certificates");
   }
   return {};
 }

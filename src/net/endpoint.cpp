@@ -42,6 +42,13 @@ std::string describe_peer(const Socket& socket) {
   return address + ":" + std::to_string(port);
 }
 
+bool is_unix_socket(const Socket& socket) {
+  int domain = 0;
+  socklen_t length = sizeof domain;
+  return getsockopt(const_cast<Socket&>(socket).native_handle(), SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 &&
+         domain == AF_UNIX;
+}
+
 PeerIdentity peer_identity(const Socket& socket) {
   PeerIdentity peer;
   sockaddr_storage storage{};

@@ -28,5 +28,6 @@ struct PeerIdentity {
   std::array<uint8_t, 16> address{};
 };
 PeerIdentity peer_identity(const Socket& socket);
+bool is_unix_socket(const Socket& socket);
 
 }  // namespace breakwater::net

@@ -18,8 +18,7 @@ asio::awaitable<Result<void>> MessageStream::fill(size_t need) {
     if (buffer_.size() < need) buffer_.resize(std::max(need, size_t{8192}));
   }
   while (end_ - start_ < need) {
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
-                                                    as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await stream_.read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_));
     if (ec) co_return unexpected(ec == asio::error::eof ? std::string("connection closed") : ec.message());
     end_ += n;
     received_any_ = true;
@@ -56,8 +55,7 @@ asio::awaitable<Result<protocol::Bytes>> MessageStream::read_startup_packet() {
 }
 
 asio::awaitable<Result<void>> MessageStream::write(protocol::Bytes bytes) {
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()),
-                                            as_tuple(asio::use_awaitable));
+  auto [ec, n] = co_await stream_.write(asio::buffer(bytes.data(), bytes.size()));
   if (ec) co_return unexpected(ec.message());
   co_return Result<void>{};
 }

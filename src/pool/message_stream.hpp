@@ -1,5 +1,5 @@
 #pragma once
-// Whole-message reads on a socket, for the control paths (startup, login, reset,
+// Whole-message reads on a stream, for the control paths (startup, login, reset,
 // parameter sync) where the pooler reads messages itself. The relay's hot path
 // does not use this: it forwards raw buffers and only scans headers.
 
@@ -7,21 +7,22 @@
 #include <string>
 
 #include "base/result.hpp"
-#include "net/socket.hpp"
+#include "net/stream.hpp"
 #include "protocol/framing.hpp"
 
 namespace breakwater::pool {
 
 class MessageStream {
  public:
-  MessageStream(net::Socket& socket, protocol::Direction from, uint32_t max_length)
-      : socket_(socket), from_(from), max_length_(max_length) {}
+  MessageStream(net::Stream& stream, protocol::Direction from, uint32_t max_length)
+      : stream_(stream), from_(from), max_length_(max_length) {}
 
   // The next typed message; its body stays valid until the next read.
   asio::awaitable<Result<protocol::Message>> read_message();
   // The next startup-phase packet body (no type byte).
   asio::awaitable<Result<protocol::Bytes>> read_startup_packet();
   asio::awaitable<Result<void>> write(protocol::Bytes bytes);
+  net::Stream& stream() { return stream_; }
 
   // Bytes received past the last message returned (a pipelined client's next
   // messages): the relay must forward these first.
@@ -35,7 +36,7 @@ class MessageStream {
   asio::awaitable<Result<decltype(std::declval<Decode>()(protocol::Bytes{}).value)>> read_with(Decode decode);
   asio::awaitable<Result<void>> fill(size_t need);
 
-  net::Socket& socket_;
+  net::Stream& stream_;
   protocol::Direction from_;
   uint32_t max_length_;
   protocol::ByteBuffer buffer_;

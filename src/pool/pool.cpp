@@ -20,9 +20,8 @@ std::atomic<uint64_t> next_server_id{1};
 void say_goodbye_and_close(ServerConnection& server) {
   protocol::ByteBuffer terminate;
   protocol::write_terminate(terminate);
-  asio::error_code ignored;
-  asio::write(server.socket, asio::buffer(terminate), ignored);
-  server.socket.close(ignored);
+  server.stream.send_quietly(asio::buffer(terminate));
+  server.stream.close();
 }
 
 }  // namespace
@@ -210,8 +209,7 @@ void Pool::forget(std::unique_ptr<ServerConnection> server) {
     Guard lock(*this);
     waiter = grant_locked(accounting_.active_closed(Clock::now()));
   }
-  asio::error_code ignored;
-  server->socket.close(ignored);
+  server->stream.close();
   wake(waiter);
   announce_cap_room();
 }

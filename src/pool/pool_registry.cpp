@@ -87,13 +87,19 @@ Result<std::shared_ptr<Pool>, protocol::ClientError> PoolRegistry::find_or_creat
   if (!pool) {
     PoolCaps caps{cap_locked(database_caps_, database, database_connection_cap(*config_, *db)),
                   cap_locked(user_caps_, pool_user, user_connection_cap(*config_, pool_user))};
-    pool = std::make_shared<Pool>(database, pool_user,
-                                  make_server_target(*config_, *db, database, pool_user, users_.get()),
+    ServerTarget target = make_server_target(*config_, *db, database, pool_user, users_.get());
+    target.tls = server_tls_;
+    pool = std::make_shared<Pool>(database, pool_user, std::move(target),
                                   make_pool_settings(*config_, *db, pool_user), caps, worker_count_);
     caps.database->add_member(pool);
     caps.user->add_member(pool);
   }
   return pool;
+}
+
+void PoolRegistry::set_server_tls(std::shared_ptr<const ServerTls> tls) {
+  std::lock_guard lock(mutex_);
+  server_tls_ = std::move(tls);
 }
 
 std::shared_ptr<ConnectionCap> PoolRegistry::cap_locked(std::map<std::string, std::shared_ptr<ConnectionCap>>& caps,

@@ -29,6 +29,8 @@ class PoolRegistry {
   // Creates the pools of [databases] entries with a forced user, so that their
   // min_pool_size servers open at start-up.
   void create_forced_user_pools();
+  // TLS towards PostgreSQL for pools created from now on (null: plain).
+  void set_server_tls(std::shared_ptr<const ServerTls> tls);
   // The janitor's round: every pool's upkeep.
   void maintain(net::WorkerGroup& workers);
 
@@ -38,6 +40,7 @@ class PoolRegistry {
 
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<const auth::UserList> users_;
+  std::shared_ptr<const ServerTls> server_tls_;
   size_t worker_count_;
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<Pool>> pools_;

@@ -50,20 +50,21 @@ const std::string* ParameterMap::find_any_case(std::string_view name) const {
 }
 
 void ServerConnection::move_to(asio::io_context& io, int new_worker_id) {
+  net::Socket& socket = stream.socket();
   if (&socket.get_executor().context() == &io) return;
   asio::error_code ec;
   if (!protocol) protocol = socket.local_endpoint(ec).protocol();
   int fd = socket.release(ec);
   net::Socket moved(io);
   if (!ec) moved.assign(*protocol, fd, ec);
-  socket = std::move(moved);
+  stream.replace_socket(std::move(moved));
   worker_id = new_worker_id;
 }
 
 bool ServerConnection::looks_alive() {
-  if (!socket.is_open()) return false;
+  if (!stream.is_open() || stream.has_buffered_input()) return false;
   char byte;
-  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  ssize_t n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 

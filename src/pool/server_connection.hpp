@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "net/socket.hpp"
+#include "net/stream.hpp"
 #include "protocol/backend_messages.hpp"
 
 namespace breakwater::pool {
@@ -31,11 +31,11 @@ class ParameterMap {
 };
 
 struct ServerConnection {
-  ServerConnection(uint64_t id_, net::Socket socket_, int worker_id_)
-      : id(id_), socket(std::move(socket_)), worker_id(worker_id_) {}
+  ServerConnection(uint64_t id_, net::Socket socket, int worker_id_)
+      : id(id_), stream(std::move(socket)), worker_id(worker_id_) {}
 
   uint64_t id;
-  net::Socket socket;
+  net::Stream stream;  // TLS once server_tls_sslmode has it so
   int worker_id;  // whose io_context the socket is registered with
   std::string address;  // "host:port" or the unix socket path
   protocol::BackendKeyData key;  // for forwarding cancel requests

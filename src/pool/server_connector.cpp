@@ -24,7 +24,7 @@ ConnectError failed(std::string message) { return {std::move(message), std::null
 // Resolves the target to endpoints: a unix socket path, or TCP addresses.
 asio::awaitable<Result<std::vector<net::Endpoint>, ConnectError>> resolve(const ServerTarget& target) {
   std::vector<net::Endpoint> endpoints;
-  if (target.host.empty() || target.host.front() == '/') {
+  if (target.is_unix_socket()) {
     std::string dir = target.host.empty() ? target.unix_socket_dir : target.host;
     endpoints.push_back(net::unix_endpoint(net::unix_socket_path(dir, target.port)));
     co_return endpoints;
@@ -144,7 +144,7 @@ asio::awaitable<Result<void, ConnectError>> login(ServerConnection& server, cons
   for (const auto& [name, value] : target.startup_parameters) parameters.emplace_back(name, value);
   ByteBuffer out;
   protocol::write_startup_message(out, parameters);
-  MessageStream stream(server.socket, protocol::Direction::Backend, target.max_packet_size);
+  MessageStream stream(server.stream, protocol::Direction::Backend, target.max_packet_size);
   auto written = co_await stream.write(out);
   if (!written) co_return unexpected(failed("write to server failed: " + written.error()));
   while (true) {
@@ -203,7 +203,7 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
   asio::steady_timer deadline(executor);
   double timeout_s = target.connect_timeout_s > 0 ? target.connect_timeout_s : 365.0 * 86400;
   deadline.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(std::chrono::duration<double>(timeout_s)));
-  deadline.async_wait([alive, timed_out, socket = &server->socket](asio::error_code ec) {
+  deadline.async_wait([alive, timed_out, socket = &server->stream.socket()](asio::error_code ec) {
     if (ec || !*alive) return;
     *timed_out = true;
     asio::error_code ignored;
@@ -218,8 +218,8 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
   asio::error_code ec = asio::error::host_not_found;
   for (const auto& endpoint : *endpoints) {
     asio::error_code close_ec;
-    server->socket.close(close_ec);
-    std::tie(ec) = co_await server->socket.async_connect(endpoint, as_tuple(asio::use_awaitable));
+    server->stream.socket().close(close_ec);
+    std::tie(ec) = co_await server->stream.socket().async_connect(endpoint, as_tuple(asio::use_awaitable));
     if (!ec || *timed_out) break;
   }
   if (ec || *timed_out) {
@@ -228,7 +228,15 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
     co_return finish(Result<std::unique_ptr<ServerConnection>, ConnectError>(
         unexpected(failed("cannot connect to " + server->address + ": " + why))));
   }
-  net::apply_tcp_options(server->socket, {});
+  net::apply_tcp_options(server->stream.socket(), {});
+  if (target.tls && target.tls->mode != config::TlsMode::Disable && !target.is_unix_socket()) {
+    auto secured = co_await negotiate_server_tls(server->stream, *target.tls, target.host);
+    if (!secured) {
+      std::string why = *timed_out ? "timed out" : secured.error();
+      co_return finish(Result<std::unique_ptr<ServerConnection>, ConnectError>(
+          unexpected(failed("TLS with " + server->address + " failed: " + why))));
+    }
+  }
 
   auto logged_in = co_await login(*server, target, scram_keys);
   if (!logged_in) {
@@ -240,7 +248,7 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
     // PgBouncer logs connect_query errors and carries on.
     auto ran = co_await run_simple_query(*server, target.connect_query, target.max_packet_size);
     if (!ran) {
-      if (*timed_out || !server->socket.is_open()) {
+      if (*timed_out || !server->stream.is_open()) {
         co_return finish(Result<std::unique_ptr<ServerConnection>, ConnectError>(
             unexpected(failed("connect_query on " + server->address + " failed: " + ran.error()))));
       }
@@ -258,7 +266,7 @@ asio::awaitable<Result<QueryRows>> run_query_with_parameters(ServerConnection& s
   protocol::write_bind(out, parameters);
   protocol::write_execute(out);
   protocol::write_sync(out);
-  MessageStream stream(server.socket, protocol::Direction::Backend, max_packet_size);
+  MessageStream stream(server.stream, protocol::Direction::Backend, max_packet_size);
   auto written = co_await stream.write(out);
   if (!written) co_return unexpected(written.error());
   QueryRows rows;
@@ -305,7 +313,7 @@ asio::awaitable<Result<void>> run_simple_query(ServerConnection& server, std::st
                                                uint32_t max_packet_size) {
   ByteBuffer out;
   protocol::write_query(out, sql);
-  MessageStream stream(server.socket, protocol::Direction::Backend, max_packet_size);
+  MessageStream stream(server.stream, protocol::Direction::Backend, max_packet_size);
   auto written = co_await stream.write(out);
   if (!written) co_return unexpected(written.error());
   std::string error;

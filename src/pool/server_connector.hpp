@@ -13,6 +13,7 @@
 #include "auth/scram.hpp"
 #include "base/result.hpp"
 #include "pool/server_connection.hpp"
+#include "pool/server_tls.hpp"
 #include "protocol/client_error.hpp"
 
 namespace breakwater::pool {
@@ -29,6 +30,9 @@ struct ServerTarget {
   std::string connect_query;
   double connect_timeout_s = 15;
   uint32_t max_packet_size = 0x7fffffff;
+  std::shared_ptr<const ServerTls> tls;  // null: plain; unix sockets are always plain
+
+  bool is_unix_socket() const { return host.empty() || host.front() == '/'; }
 };
 
 // A failed login. The message says what went wrong; when PostgreSQL itself

@@ -141,11 +141,25 @@ Outcome check_peer(const ClientOrigin& origin) {
   return unexpected(ClientError{sqlstate::kInvalidAuthorization, "peer authentication failed for user \"" + origin.user + "\""});
 }
 
+Outcome check_certificate(const ClientOrigin& origin) {
+  if (!origin.tls || !origin.certificate_name) {
+    return unexpected(ClientError{sqlstate::kInvalidAuthorization, "connection requires a valid client certificate"});
+  }
+  if (*origin.certificate_name != origin.user) {
+    return unexpected(ClientError{sqlstate::kInvalidAuthorization,
+                                  "certificate authentication failed for user \"" + origin.user + "\""});
+  }
+  return ClientAuthenticated{};
+}
+
 // A method picked by auth_type or by an hba rule, for this client.
 asio::awaitable<Outcome> authenticate_with(config::AuthType method, pool::MessageStream& stream,
                                            const config::Config& config, const std::string* secret,
-                                           const std::string& user) {
+                                           const ClientOrigin& origin) {
+  const std::string& user = origin.user;
   switch (method) {
+    case config::AuthType::Cert:
+      co_return check_certificate(origin);
     case config::AuthType::Any:
       co_return ClientAuthenticated{};
     case config::AuthType::Trust:
@@ -187,15 +201,15 @@ asio::awaitable<Outcome> authenticate_by_hba(pool::MessageStream& stream, const 
     case auth::HbaMethod::Peer:
       co_return check_peer(origin);
     case auth::HbaMethod::Cert:
-      co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "cert authentication is not supported yet"});
+      co_return check_certificate(origin);
     case auth::HbaMethod::Trust:
-      co_return co_await authenticate_with(config::AuthType::Trust, stream, config, secret, origin.user);
+      co_return co_await authenticate_with(config::AuthType::Trust, stream, config, secret, origin);
     case auth::HbaMethod::Password:
-      co_return co_await authenticate_with(config::AuthType::Plain, stream, config, secret, origin.user);
+      co_return co_await authenticate_with(config::AuthType::Plain, stream, config, secret, origin);
     case auth::HbaMethod::Md5:
-      co_return co_await authenticate_with(config::AuthType::Md5, stream, config, secret, origin.user);
+      co_return co_await authenticate_with(config::AuthType::Md5, stream, config, secret, origin);
     case auth::HbaMethod::ScramSha256:
-      co_return co_await authenticate_with(config::AuthType::ScramSha256, stream, config, secret, origin.user);
+      co_return co_await authenticate_with(config::AuthType::ScramSha256, stream, config, secret, origin);
   }
   co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "unknown hba method"});
 }
@@ -208,7 +222,7 @@ asio::awaitable<Outcome> authenticate_client(pool::MessageStream& stream, const 
   if (config.auth_type == config::AuthType::Hba) {
     co_return co_await authenticate_by_hba(stream, config, secret, hba, origin);
   }
-  co_return co_await authenticate_with(config.auth_type, stream, config, secret, origin.user);
+  co_return co_await authenticate_with(config.auth_type, stream, config, secret, origin);
 }
 
 }  // namespace breakwater::session

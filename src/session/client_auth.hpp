@@ -9,6 +9,8 @@
 // exchange, so that user names cannot be probed. With auth_type hba, the first
 // matching rule of auth_hba_file picks the method (peer: the unix-socket peer's
 // system user name must be the user's); no rule or `reject` refuse with 28000.
+// cert (auth_type or hba method): the client's verified TLS certificate must
+// name the user in its CommonName.
 
 #include <asio.hpp>
 #include <optional>
@@ -37,6 +39,8 @@ struct ClientOrigin {
   bool tls = false;
   std::string database;
   std::string user;
+  // The CommonName of the client's TLS certificate, when it presented one that verified.
+  std::optional<std::string> certificate_name;
 };
 
 // `secret`: the user's, from auth_file or auth_query; nullptr: unknown user.

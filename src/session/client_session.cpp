@@ -45,12 +45,12 @@ class ClientSession {
  public:
   ClientSession(net::Worker& worker, net::Socket socket, SessionContext context)
       : worker_(worker),
-        socket_(std::move(socket)),
+        connection_(std::move(socket)),
         context_(std::move(context)),
         config_(*context_.config),
-        stream_(socket_, protocol::Direction::Frontend, static_cast<uint32_t>(config_.max_packet_size)),
+        stream_(connection_, protocol::Direction::Frontend, static_cast<uint32_t>(config_.max_packet_size)),
         id_(next_client_id.fetch_add(1, std::memory_order_relaxed)),
-        peer_(net::describe_peer(socket_)),
+        peer_(net::describe_peer(connection_.socket())),
         started_(Clock::now()) {}
   ~ClientSession() {
     if (pool_) pool_->client_left();
@@ -68,8 +68,11 @@ class ClientSession {
   // The story of a session; any step's error ends it.
   asio::awaitable<Result<RelayResult, ClientError>> serve() {
     arm_login_timeout();
-    auto request = co_await read_startup(stream_);
+    const ClientTls* tls = context_.tls && context_.tls->mode != config::TlsMode::Disable ? context_.tls.get() : nullptr;
+    const bool unix_socket = tls != nullptr && net::is_unix_socket(connection_.socket());
+    auto request = co_await read_startup(stream_, tls, unix_socket);
     if (!request) co_return unexpected(request.error());
+    on_tls_ = request->tls;
     if (request->is_cancel) {
       co_await forward_cancel(*context_.clients, {request->cancel.process_id, request->cancel.secret_key});
       is_cancel_ = true;
@@ -83,7 +86,11 @@ class ClientSession {
     params_ = std::move(*params);
     prefix_ = base::connection_prefix('C', id_, params_.database, params_.user, peer_);
     if (config_.log_connections) {
-      BW_LOG_INFO("{} login attempt: db={} user={} tls=no", prefix_, params_.database, params_.user);
+      BW_LOG_INFO("{} login attempt: db={} user={} tls={}", prefix_, params_.database, params_.user,
+                  on_tls_ ? connection_.tls()->version() + "/" + connection_.tls()->cipher() : std::string("no"));
+    }
+    if (!on_tls_ && tls != nullptr && tls->required(unix_socket)) {
+      co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "SSL required"});
     }
     auto pool = context_.pools->find_or_create(params_.database, params_.user);
     if (!pool) co_return unexpected(pool.error());
@@ -100,9 +107,10 @@ class ClientSession {
         pool_->remember_login_secret(*looked_up);
       }
     }
-    ClientOrigin origin{{}, false, params_.database, params_.user};
+    ClientOrigin origin{{}, on_tls_, params_.database, params_.user, {}};
     // Only hba rules look at the peer: other logins (connection storms) skip the syscalls.
-    if (config_.auth_type == config::AuthType::Hba) origin.peer = net::peer_identity(socket_);
+    if (config_.auth_type == config::AuthType::Hba) origin.peer = net::peer_identity(connection_.socket());
+    if (on_tls_) origin.certificate_name = connection_.tls()->verified_peer_common_name();
     auto authenticated = co_await authenticate_client(stream_, config_, secret, context_.hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
     if (authenticated->scram_keys) pool_->remember_scram_keys(*authenticated->scram_keys);
@@ -179,7 +187,7 @@ class ClientSession {
       if (ec || !*alive || login_done_) return;
       login_timed_out_ = true;
       asio::error_code ignored;
-      socket_.close(ignored);
+      connection_.socket().close(ignored);
     });
   }
 
@@ -239,7 +247,12 @@ class ClientSession {
       if (login_timed_out_) {
         reason = "client_login_timeout";
       } else if (outcome.error().sqlstate.empty()) {
-        BW_LOG_DEBUG("{}: {}", prefix_or_peer(), outcome.error().message);
+        // A failed TLS handshake cannot be told to the client: the log is the only trace.
+        if (outcome.error().message.starts_with("TLS")) {
+          BW_LOG_WARN("{}: {}", prefix_or_peer(), outcome.error().message);
+        } else {
+          BW_LOG_DEBUG("{}: {}", prefix_or_peer(), outcome.error().message);
+        }
       } else if (!is_cancel_) {
         tell_client = outcome.error();
         reason = outcome.error().message;
@@ -270,15 +283,13 @@ class ClientSession {
       server_reusable = relay.end != RelayEnd::ServerGone && relay.end != RelayEnd::ServerProtocolError &&
                         relay.end != RelayEnd::StatementModeViolation && relay.link.server_clean();
     }
-    if (tell_client && socket_.is_open()) {
+    if (tell_client && connection_.is_open()) {
       if (config_.log_pooler_errors) BW_LOG_WARN("{} pooler error: {}", prefix_or_peer(), tell_client->message);
       protocol::ByteBuffer out;
       protocol::write_error_response(out, tell_client->spec());
       co_await stream_.write(out);
     }
-    asio::error_code ignored;
-    socket_.shutdown(asio::socket_base::shutdown_both, ignored);
-    socket_.close(ignored);
+    connection_.close();
     if (registered_) context_.clients->unregister_client(key_);
     if (admitted_) context_.clients->leave();
     co_await return_server(server_reusable, !pool_ || policy() == ReleasePolicy::Never ||
@@ -311,7 +322,7 @@ class ClientSession {
   std::string prefix_or_peer() const { return prefix_.empty() ? "C-" + std::to_string(id_) + ": " + peer_ : prefix_; }
 
   net::Worker& worker_;
-  net::Socket socket_;
+  net::Stream connection_;
   SessionContext context_;
   const config::Config& config_;
   pool::MessageStream stream_;
@@ -322,13 +333,14 @@ class ClientSession {
   ClientParameters params_;
   ParameterList client_params_;  // what every server linked to this client must have
   std::shared_ptr<pool::Pool> pool_;
-  Relay relay_{socket_, RelayOptions{std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
+  Relay relay_{connection_, RelayOptions{std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
                                      static_cast<uint32_t>(config_.max_packet_size)}};
   pool::ServerLease lease_;
   protocol::BackendKeyData key_{};
   std::shared_ptr<CancelRoute> cancel_route_;
   std::unique_ptr<asio::steady_timer> login_timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool on_tls_ = false;
   bool admitted_ = false, registered_ = false, is_cancel_ = false, login_done_ = false, login_timed_out_ = false;
 };
 

@@ -12,6 +12,7 @@
 #include "net/worker_group.hpp"
 #include "pool/pool_registry.hpp"
 #include "session/client_registry.hpp"
+#include "session/client_tls.hpp"
 
 namespace breakwater::session {
 
@@ -20,6 +21,7 @@ struct SessionContext {
   std::shared_ptr<const config::Config> config;
   std::shared_ptr<const auth::UserList> users;
   std::shared_ptr<const auth::HbaRules> hba;  // auth_type hba
+  std::shared_ptr<const ClientTls> tls;       // null: TLS never offered
   pool::PoolRegistry* pools = nullptr;
   ClientRegistry* clients = nullptr;
 };

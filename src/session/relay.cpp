@@ -43,7 +43,7 @@ void Relay::CarryBuffer::consume(size_t n) {
   have_ -= n;
 }
 
-Relay::Relay(net::Socket& client, RelayOptions options)
+Relay::Relay(net::Stream& client, RelayOptions options)
     : client_(client),
       options_(options),
       from_client_(options.buffer_size),
@@ -68,7 +68,7 @@ asio::awaitable<bool> Relay::wait_for_client() {
       }
       co_return true;
     }
-    auto [ec, n] = co_await client_.async_read_some(from_client_.free_space(), as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await client_.read_some(from_client_.free_space());
     if (ec) co_return false;
     from_client_.filled(n);
   }
@@ -124,8 +124,7 @@ asio::awaitable<RelayEnd> Relay::forward_client_bytes(LinkRun& run, bool& keep_g
   // Terminate is the pooler's to act on: the server stays open for the next client.
   size_t forward = static_cast<size_t>(consumed) - (terminated ? protocol::kHeaderSize : 0);
   if (forward > 0) {
-    auto [ec, n] = co_await asio::async_write(run.server.socket, asio::buffer(from_client_.bytes().data(), forward),
-                                              as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await run.server.stream.write(asio::buffer(from_client_.bytes().data(), forward));
     if (ec) {
       run.ended = true;
       co_return RelayEnd::ServerGone;
@@ -148,7 +147,7 @@ asio::awaitable<RelayEnd> Relay::pump_client_to_server(LinkRun& run) {
     if (!keep_going) co_return end;
   }
   while (true) {
-    auto [ec, n] = co_await client_.async_read_some(from_client_.free_space(), as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await client_.read_some(from_client_.free_space());
     // A read that completed as the link ended keeps its bytes for the next link.
     if (!ec) from_client_.filled(n);
     if (run.ended) co_return RelayEnd::Released;
@@ -165,7 +164,7 @@ asio::awaitable<RelayEnd> Relay::pump_server_to_client(LinkRun& run) {
   MessageScanner& scanner = server_scanner_;
   CarryBuffer& buffer = from_server_;
   while (true) {
-    auto [ec, n] = co_await run.server.socket.async_read_some(buffer.free_space(), as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await run.server.stream.read_some(buffer.free_space());
     if (run.ended) {
       // Server bytes read as the link ended are dropped: its stream is no longer known.
       if (!ec && n > 0) run.link.server_mid_message = true;
@@ -205,8 +204,7 @@ asio::awaitable<RelayEnd> Relay::pump_server_to_client(LinkRun& run) {
     size_t forward = static_cast<size_t>(consumed) - (violation ? kReadyForQuerySize : 0);
     run.link.server_mid_message = !scanner.at_boundary() || static_cast<size_t>(consumed) != buffer.bytes().size();
     if (forward > 0) {
-      auto [wec, written] = co_await asio::async_write(client_, asio::buffer(buffer.bytes().data(), forward),
-                                                       as_tuple(asio::use_awaitable));
+      auto [wec, written] = co_await client_.write(asio::buffer(buffer.bytes().data(), forward));
       if (wec) {
         run.ended = true;
         co_return RelayEnd::ClientGone;

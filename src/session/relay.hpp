@@ -10,7 +10,7 @@
 #include <asio.hpp>
 #include <string>
 
-#include "net/socket.hpp"
+#include "net/stream.hpp"
 #include "pool/server_connection.hpp"
 #include "protocol/bytes.hpp"
 #include "protocol/message_scanner.hpp"
@@ -62,7 +62,7 @@ struct RelayOptions {
 // Worker-local: used by one client session only.
 class Relay {
  public:
-  Relay(net::Socket& client, RelayOptions options);
+  Relay(net::Stream& client, RelayOptions options);
 
   // Bytes the client sent before the relay started (read during the startup phase).
   void push_client_bytes(protocol::Bytes bytes);
@@ -97,7 +97,7 @@ class Relay {
   // Scans and forwards what the client buffer holds; false on a framing error.
   asio::awaitable<RelayEnd> forward_client_bytes(LinkRun& run, bool& keep_going);
 
-  net::Socket& client_;
+  net::Stream& client_;
   RelayOptions options_;
   CarryBuffer from_client_;
   protocol::MessageScanner client_scanner_;

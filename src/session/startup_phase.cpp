@@ -8,7 +8,9 @@ namespace breakwater::session {
 using protocol::ClientError;
 namespace sqlstate = protocol::sqlstate;
 
-asio::awaitable<Result<StartupRequest, ClientError>> read_startup(pool::MessageStream& stream) {
+asio::awaitable<Result<StartupRequest, ClientError>> read_startup(pool::MessageStream& stream, const ClientTls* tls,
+                                                                  bool unix_socket) {
+  bool on_tls = false;
   // A client may try SSL, then GSS encryption, before its StartupMessage.
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto packet = co_await stream.read_startup_packet();
@@ -25,6 +27,20 @@ asio::awaitable<Result<StartupRequest, ClientError>> read_startup(pool::MessageS
         // Bytes after an encryption request would be read as plaintext: refuse.
         co_return unexpected(ClientError{sqlstate::kProtocolViolation, "unexpected data after encryption request"});
       }
+      if (on_tls) co_return unexpected(ClientError{sqlstate::kProtocolViolation, "encryption requested twice"});
+      if (std::holds_alternative<protocol::SslRequest>(*parsed) && tls != nullptr && tls->offered(unix_socket)) {
+        static const uint8_t kYes = 'S';
+        auto written = co_await stream.write(protocol::Bytes(&kYes, 1));
+        if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
+        auto channel = net::TlsChannel::create(tls->context, net::TlsChannel::Role::Accepting);
+        if (!channel) co_return unexpected(ClientError{sqlstate::kConnectionFailure, channel.error()});
+        // No ErrorResponse can reach a client whose handshake failed: log only.
+        auto shaken = co_await (*channel)->handshake(stream.stream().socket());
+        if (!shaken) co_return unexpected(ClientError{"", shaken.error()});
+        stream.stream().start_tls(std::move(*channel));
+        on_tls = true;
+        continue;
+      }
       static const uint8_t kNo = 'N';
       auto written = co_await stream.write(protocol::Bytes(&kNo, 1));
       if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
@@ -37,6 +53,7 @@ asio::awaitable<Result<StartupRequest, ClientError>> read_startup(pool::MessageS
     } else {
       request.startup = std::move(std::get<protocol::StartupMessage>(*parsed));
     }
+    request.tls = on_tls;
     co_return request;
   }
   co_return unexpected(ClientError{sqlstate::kProtocolViolation, "too many encryption requests"});

@@ -1,6 +1,7 @@
 #pragma once
-// The startup phase of a client connection: SSLRequest and GSSENCRequest are
-// answered 'N' (TLS comes later), a CancelRequest is handed back to the caller,
+// The startup phase of a client connection: an SSLRequest is answered 'S' and
+// the TLS handshake run when client TLS is on (else 'N'), GSSENCRequest 'N',
+// a CancelRequest is handed back to the caller,
 // and a StartupMessage's parameters are checked against what the pooler can track.
 
 #include <asio.hpp>
@@ -12,6 +13,7 @@
 #include "pool/message_stream.hpp"
 #include "protocol/client_error.hpp"
 #include "protocol/frontend_messages.hpp"
+#include "session/client_tls.hpp"
 
 namespace breakwater::session {
 
@@ -19,10 +21,13 @@ struct StartupRequest {
   bool is_cancel = false;
   protocol::CancelRequest cancel;
   protocol::StartupMessage startup;
+  bool tls = false;  // the client is now on TLS
 };
 
 // An error with an empty sqlstate means the client left without a word: nothing to send.
-asio::awaitable<Result<StartupRequest, protocol::ClientError>> read_startup(pool::MessageStream& stream);
+// `tls`: what the client may get (null: nothing); `unix_socket`: TLS is never offered there.
+asio::awaitable<Result<StartupRequest, protocol::ClientError>> read_startup(pool::MessageStream& stream,
+                                                                          const ClientTls* tls, bool unix_socket);
 
 // What the client asked for, once checked. `tracked` holds the session parameters
 // the pooler keeps in sync on the server, under their PostgreSQL spelling.

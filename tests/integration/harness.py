@@ -44,7 +44,12 @@ def _as_postgres(cmd):
 
 
 class Postgres:
-    def __init__(self):
+    """A throwaway PostgreSQL 15. `tls`: (cert_file, key_file) turns ssl on; `hba`: replaces
+    the default pg_hba.conf lines for TCP clients."""
+
+    def __init__(self, tls=None, hba=None):
+        self.tls = tls
+        self.hba = hba
         self.dir = tempfile.mkdtemp(prefix="bw-pg-")
         if os.geteuid() == 0:
             pw = pwd.getpwnam("postgres")
@@ -58,15 +63,25 @@ class Postgres:
                                      "--no-sync", "-E", "UTF8", "--locale=C"]),
                        check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(self.data, "pg_hba.conf"), "w") as hba:
-            hba.write("local all all trust\n"
-                      "host all md5user 127.0.0.1/32 md5\n"
-                      "host all pwuser 127.0.0.1/32 password\n"
-                      "host all scramuser 127.0.0.1/32 scram-sha-256\n"
-                      "host all lookupmd5 127.0.0.1/32 md5\n"
-                      "host all lookupscram 127.0.0.1/32 scram-sha-256\n"
-                      "host all all 127.0.0.1/32 trust\n")
+            hba.write("local all all trust\n")
+            hba.write(self.hba or ("host all md5user 127.0.0.1/32 md5\n"
+                                   "host all pwuser 127.0.0.1/32 password\n"
+                                   "host all scramuser 127.0.0.1/32 scram-sha-256\n"
+                                   "host all lookupmd5 127.0.0.1/32 md5\n"
+                                   "host all lookupscram 127.0.0.1/32 scram-sha-256\n"
+                                   "host all all 127.0.0.1/32 trust\n"))
         opts = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
                 f"-c max_connections=200 -c shared_buffers=32MB")
+        if self.tls:
+            # PostgreSQL wants its key owned by itself and unreadable to others.
+            for name, source in (("server.crt", self.tls[0]), ("server.key", self.tls[1])):
+                target = os.path.join(self.data, name)
+                shutil.copy(source, target)
+                os.chmod(target, 0o600)
+                if os.geteuid() == 0:
+                    pw = pwd.getpwnam("postgres")
+                    os.chown(target, pw.pw_uid, pw.pw_gid)
+            opts += " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
         subprocess.run(_as_postgres([f"{PG_BIN}/pg_ctl", "-D", self.data, "-o", opts, "-w",
                                      "-l", os.path.join(self.dir, "postgres.log"), "start"]),
                        check=True, stdout=subprocess.DEVNULL)

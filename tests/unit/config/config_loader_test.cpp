@@ -119,10 +119,14 @@ TEST(ConfigLoader, PoolSizingKeysAreSupportedAtEveryLevel) {
 TEST(ConfigLoader, UnsafeUnsupportedModesRefuseToStart) {
   EXPECT_FALSE(load_text("[pgbouncer]\nauth_type = hba\n")) << "hba needs auth_hba_file";
   EXPECT_TRUE(load_text("[pgbouncer]\nauth_type = hba\nauth_hba_file = /etc/hba.conf\n"));
-  EXPECT_FALSE(load_text("[pgbouncer]\nauth_type = cert\n"));
+  EXPECT_FALSE(load_text("[pgbouncer]\nauth_type = pam\n"));
+  EXPECT_TRUE(load_text("[pgbouncer]\nauth_type = cert\n"));
   EXPECT_TRUE(load_text("[pgbouncer]\nauth_type = scram-sha-256\n"));
-  EXPECT_FALSE(load_text("[pgbouncer]\nclient_tls_sslmode = require\n"));
-  EXPECT_TRUE(load_text("[pgbouncer]\nserver_tls_sslmode = prefer\n"));
+  EXPECT_FALSE(load_text("[pgbouncer]\nclient_tls_sslmode = require\n")) << "no key or certificate";
+  EXPECT_TRUE(load_text("[pgbouncer]\nclient_tls_sslmode = require\nclient_tls_key_file = k\nclient_tls_cert_file = c\n"));
+  EXPECT_FALSE(load_text("[pgbouncer]\nclient_tls_sslmode = verify-ca\nclient_tls_key_file = k\nclient_tls_cert_file = c\n"))
+      << "verify-ca without a CA";
+  EXPECT_TRUE(load_text("[pgbouncer]\nserver_tls_sslmode = verify-full\n"));
 }
 
 TEST(SettingsTable, EveryKeyRoundTripsItsDefault) {

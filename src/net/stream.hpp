@@ -1,0 +1,45 @@
+#pragma once
+// A connection's byte stream, plain or TLS, on either side of the pooler. The
+// plain path costs nothing over the socket: read_some and write hand back the
+// socket's own awaitable operations.
+
+#include <asio.hpp>
+#include <memory>
+
+#include "net/socket.hpp"
+#include "net/tls_channel.hpp"
+
+namespace breakwater::net {
+
+class Stream {
+ public:
+  explicit Stream(Socket socket) : socket_(std::move(socket)) {}
+
+  Socket& socket() { return socket_; }
+  const Socket& socket() const { return socket_; }
+  bool is_open() const { return socket_.is_open(); }
+
+  asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer);
+  // The whole buffer, or an error.
+  asio::awaitable<IoResult> write(asio::const_buffer buffer);
+
+  // From here on the stream is encrypted; the handshake is the caller's to run.
+  void start_tls(std::unique_ptr<TlsChannel> channel) { tls_ = std::move(channel); }
+  TlsChannel* tls() const { return tls_.get(); }
+  // Bytes already taken off the socket wait inside the TLS session.
+  bool has_buffered_input() const { return tls_ && tls_->has_buffered_input(); }
+
+  // Re-registers the socket with another event loop (see ServerConnection::move_to);
+  // the TLS session, which holds no reference to it, carries on unchanged.
+  void replace_socket(Socket socket) { socket_ = std::move(socket); }
+  // Best effort, never waits: for a goodbye (Terminate) before closing.
+  void send_quietly(asio::const_buffer buffer);
+  // Sends a TLS close_notify when it can, then closes.
+  void close();
+
+ private:
+  Socket socket_;
+  std::unique_ptr<TlsChannel> tls_;
+};
+
+}  // namespace breakwater::net
