@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <optional>
 
 #include "app/daemon.hpp"
 #include "app/logging_setup.hpp"
+#include "app/runtime_files.hpp"
 #include "app/signals.hpp"
 #include "base/log.hpp"
 #include "config/config_loader.hpp"
@@ -17,29 +19,6 @@
 
 namespace breakwater::app {
 namespace {
-
-std::shared_ptr<const auth::UserList> load_users(const config::Config& config) {
-  if (config.auth_file.empty()) return std::make_shared<auth::UserList>();
-  auto text = config::read_file_from_disk(config.auth_file);
-  if (!text) {
-    BW_LOG_WARN("cannot read auth_file {}: {}", config.auth_file, text.error());
-    return std::make_shared<auth::UserList>();
-  }
-  auto users = std::make_shared<auth::UserList>(auth::parse_userlist(config.auth_file, *text));
-  for (const auto& problem : users->problems) BW_LOG_WARN("{}", problem);
-  return users;
-}
-
-// auth_type hba: the rules, or an error naming file and line (start-up stops then).
-Result<std::shared_ptr<const auth::HbaRules>> load_hba(const config::Config& config) {
-  if (config.auth_type != config::AuthType::Hba) return std::shared_ptr<const auth::HbaRules>();
-  auto text = config::read_file_from_disk(config.auth_hba_file);
-  if (!text) return unexpected("cannot read auth_hba_file " + config.auth_hba_file + ": " + text.error());
-  auto rules = auth::parse_hba(config.auth_hba_file, *text,
-                               [](const std::string& path) { return config::read_file_from_disk(path); });
-  if (!rules) return unexpected(rules.error());
-  return std::shared_ptr<const auth::HbaRules>(std::make_shared<auth::HbaRules>(std::move(*rules)));
-}
 
 net::ListenSpec listen_spec(const config::Config& config) {
   net::ListenSpec spec;
@@ -58,6 +37,35 @@ void log_and_exit(int status) {
   // Sessions, pools and event loops are not torn down one by one: the kernel closes
   // every socket at once, and no server can be handed to anyone any more.
   std::_Exit(status);
+}
+
+// RELOAD: a configuration that fails to load, or files that fail to read, leave
+// everything as it was.
+void reload_configuration(const CliOptions& options, pool::PoolRegistry& pools, session::ClientRegistry& clients,
+                          std::atomic<std::shared_ptr<const session::SessionContext>>& live_context) {
+  auto loaded = config::load_config(options.config_file);
+  if (!loaded) {
+    BW_LOG_ERROR("RELOAD failed, the running configuration stays: {}", loaded.error());
+    return;
+  }
+  auto next = std::make_shared<config::Config>(std::move(*loaded));
+  next->verbose = std::max(next->verbose, options.verbose);
+  auto files = load_runtime_files(*next);
+  if (!files) {
+    BW_LOG_ERROR("RELOAD failed, the running configuration stays: {}", files.error());
+    return;
+  }
+  auto previous = live_context.load(std::memory_order_acquire);
+  for (const auto& name : settings_needing_restart(*previous->config, *next)) {
+    BW_LOG_WARN("RELOAD: {} changed; it takes effect after a restart", name);
+  }
+  for (const auto& warning : next->warnings) BW_LOG_WARN("{}", warning);
+  pools.reconfigure(next, files->users, files->server_tls);
+  live_context.store(std::make_shared<const session::SessionContext>(session::SessionContext{
+                         next, files->users, files->hba, files->client_tls, &pools, &clients}),
+                     std::memory_order_release);
+  BW_LOG_INFO("RELOAD: configuration, auth_file{} and TLS files read again",
+              next->auth_type == config::AuthType::Hba ? ", auth_hba_file" : "");
 }
 
 }  // namespace
@@ -102,23 +110,22 @@ int run_server(const CliOptions& options) {
     if (!written) return fail(written.error());
   }
 
-  auto users = load_users(*config);
-  auto hba = load_hba(*config);
-  if (!hba) return fail(hba.error());
-  auto client_tls = session::make_client_tls(*config);
-  if (!client_tls) return fail(client_tls.error());
-  auto server_tls = pool::make_server_tls(*config);
-  if (!server_tls) return fail(server_tls.error());
+  auto files = load_runtime_files(*config);
+  if (!files) return fail(files.error());
   const int worker_count = config->effective_workers();
   net::WorkerGroup workers(worker_count);
   session::ClientRegistry clients;
-  pool::PoolRegistry pools(config, users, static_cast<size_t>(worker_count));
-  pools.set_server_tls(*server_tls);
+  pool::PoolRegistry pools(config, files->users, static_cast<size_t>(worker_count));
+  pools.set_server_tls(files->server_tls);
   pools.create_forced_user_pools();
-  session::SessionContext context{config, users, *hba, *client_tls, &pools, &clients};
+  // What a new session starts with; RELOAD swaps it whole, sessions already
+  // running keep the one they started with.
+  std::atomic<std::shared_ptr<const session::SessionContext>> live_context(
+      std::make_shared<const session::SessionContext>(session::SessionContext{
+          config, files->users, files->hba, files->client_tls, &pools, &clients}));
 
-  auto listeners = net::Listeners::open(workers, listen_spec(*config), [&context](net::Worker& worker, net::Socket socket) {
-    session::start_client_session(worker, std::move(socket), context);
+  auto listeners = net::Listeners::open(workers, listen_spec(*config), [&live_context](net::Worker& worker, net::Socket socket) {
+    session::start_client_session(worker, std::move(socket), *live_context.load(std::memory_order_acquire));
   });
   if (!listeners) {
     remove_pidfile(config->pidfile);
@@ -162,6 +169,7 @@ int run_server(const CliOptions& options) {
                                    remove_pidfile(config->pidfile);
                                    log_and_exit(0);
                                  },
+                             .reload = [&] { reload_configuration(options, pools, clients, live_context); },
                              .not_supported =
                                  [](int number) { BW_LOG_WARN("signal {} is not supported yet; ignored", number); },
                          });

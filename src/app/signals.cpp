@@ -12,6 +12,7 @@ void wait_next(const std::shared_ptr<asio::signal_set>& signals, const std::shar
     switch (number) {
       case SIGINT: actions->safe_shutdown(); break;
       case SIGTERM: actions->immediate_shutdown(); break;
+      case SIGHUP: actions->reload(); break;
       default: actions->not_supported(number); break;
     }
     wait_next(signals, actions);

@@ -10,7 +10,8 @@ namespace breakwater::app {
 struct SignalActions {
   std::function<void()> safe_shutdown;       // SIGINT
   std::function<void()> immediate_shutdown;  // SIGTERM
-  std::function<void(int)> not_supported;    // SIGHUP, SIGUSR1, SIGUSR2 until their issues land
+  std::function<void()> reload;              // SIGHUP
+  std::function<void(int)> not_supported;    // SIGUSR1, SIGUSR2 until PAUSE/RESUME land
 };
 
 void watch_signals(asio::io_context& io, SignalActions actions);

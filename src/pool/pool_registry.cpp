@@ -75,6 +75,8 @@ PoolRegistry::PoolRegistry(std::shared_ptr<const config::Config> config, std::sh
 
 Result<std::shared_ptr<Pool>, protocol::ClientError> PoolRegistry::find_or_create(const std::string& database,
                                                                                   const std::string& client_user) {
+  // Held throughout: RELOAD may swap config_ (connection time only, never per query).
+  std::lock_guard lock(mutex_);
   const config::DatabaseEntry* db = config_->find_database(database);
   if (db == nullptr && config_->fallback_db) db = &*config_->fallback_db;
   if (db == nullptr) {
@@ -82,7 +84,6 @@ Result<std::shared_ptr<Pool>, protocol::ClientError> PoolRegistry::find_or_creat
   }
   // A forced user (user= in the entry) means one pool for the whole database.
   const std::string& pool_user = db->user.empty() ? client_user : db->user;
-  std::lock_guard lock(mutex_);
   auto& pool = pools_[{database, pool_user}];
   if (!pool) {
     PoolCaps caps{cap_locked(database_caps_, database, database_connection_cap(*config_, *db)),
@@ -109,8 +110,21 @@ std::shared_ptr<ConnectionCap> PoolRegistry::cap_locked(std::map<std::string, st
   return cap;
 }
 
+void PoolRegistry::reconfigure(std::shared_ptr<const config::Config> config,
+                               std::shared_ptr<const auth::UserList> users, std::shared_ptr<const ServerTls> tls) {
+  std::lock_guard lock(mutex_);
+  config_ = std::move(config);
+  users_ = std::move(users);
+  server_tls_ = std::move(tls);
+}
+
 void PoolRegistry::create_forced_user_pools() {
-  for (const auto& db : config_->databases) {
+  std::shared_ptr<const config::Config> config;
+  {
+    std::lock_guard lock(mutex_);
+    config = config_;
+  }
+  for (const auto& db : config->databases) {
     if (!db.user.empty()) (void)find_or_create(db.name, db.user);
   }
 }

@@ -31,6 +31,9 @@ class PoolRegistry {
   void create_forced_user_pools();
   // TLS towards PostgreSQL for pools created from now on (null: plain).
   void set_server_tls(std::shared_ptr<const ServerTls> tls);
+  // RELOAD: pools created from now on follow the new configuration and auth_file.
+  void reconfigure(std::shared_ptr<const config::Config> config, std::shared_ptr<const auth::UserList> users,
+                   std::shared_ptr<const ServerTls> tls);
   // The janitor's round: every pool's upkeep.
   void maintain(net::WorkerGroup& workers);
 

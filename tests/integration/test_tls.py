@@ -258,3 +258,31 @@ def test_server_tls_prefer_falls_back_to_plain(make_breakwater, postgres):
     bw = make_breakwater(settings={"server_tls_sslmode": "prefer"})
     with psycopg.connect(bw.dsn()) as conn:
         assert conn.execute("SELECT 3").fetchone()[0] == 3
+
+
+def test_sighup_rereads_certificates(make_breakwater, certs, tmp_path):
+    import shutil
+    import signal
+
+    from harness import wait_until
+
+    make_cert(certs.dir, "rogue_server", "rogue_ca", "/CN=localhost", "DNS:localhost,IP:127.0.0.1")
+    cert, key = str(tmp_path / "live.crt"), str(tmp_path / "live.key")
+    shutil.copy(certs.path("server.crt"), cert)
+    shutil.copy(certs.path("server.key"), key)
+    bw = make_breakwater(settings=client_tls(certs, "require", client_tls_cert_file=cert, client_tls_key_file=key))
+
+    def trusted_by(ca):
+        try:
+            ssl_in_use(f"host=localhost port={bw.port} dbname=postgres user=postgres sslmode=verify-full "
+                       f"sslrootcert={certs.path(ca)}")
+            return True
+        except psycopg.OperationalError:
+            return False
+
+    assert trusted_by("ca.crt") and not trusted_by("rogue_ca.crt")
+    shutil.copy(certs.path("rogue_server.crt"), cert)
+    shutil.copy(certs.path("rogue_server.key"), key)
+    bw.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "RELOAD: configuration" in bw.log(), what="the reload")
+    assert trusted_by("rogue_ca.crt") and not trusted_by("ca.crt")
