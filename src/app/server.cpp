@@ -5,14 +5,17 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <optional>
 
+#include "admin/console.hpp"
 #include "app/daemon.hpp"
 #include "app/logging_setup.hpp"
 #include "app/runtime_files.hpp"
 #include "app/signals.hpp"
 #include "base/log.hpp"
 #include "config/config_loader.hpp"
+#include "config/settings_table.hpp"
 #include "config/values.hpp"
 #include "net/listener.hpp"
 #include "session/client_session.hpp"
@@ -39,34 +42,74 @@ void log_and_exit(int status) {
   std::_Exit(status);
 }
 
-// RELOAD: a configuration that fails to load, or files that fail to read, leave
-// everything as it was.
-void reload_configuration(const CliOptions& options, pool::PoolRegistry& pools, session::ClientRegistry& clients,
-                          std::atomic<std::shared_ptr<const session::SessionContext>>& live_context) {
-  auto loaded = config::load_config(options.config_file);
-  if (!loaded) {
-    BW_LOG_ERROR("RELOAD failed, the running configuration stays: {}", loaded.error());
-    return;
+using LiveContext = std::atomic<std::shared_ptr<const session::SessionContext>>;
+
+// The running configuration and what hangs off it. RELOAD (SIGHUP or the console)
+// and the console's SET build a new one and swap it whole; a configuration or a
+// file that fails to load leaves everything as it was.
+class LiveConfiguration {
+ public:
+  LiveConfiguration(const CliOptions& options, pool::PoolRegistry& pools, session::ClientRegistry& clients,
+                    LiveContext& live)
+      : options_(options), pools_(pools), clients_(clients), live_(live) {}
+
+  std::shared_ptr<const session::SessionContext> current() const { return live_.load(std::memory_order_acquire); }
+
+  Result<void> reload() {
+    std::lock_guard lock(mutex_);
+    auto loaded = config::load_config(options_.config_file);
+    if (!loaded) return failed(loaded.error());
+    auto next = std::make_shared<config::Config>(std::move(*loaded));
+    next->verbose = std::max(next->verbose, options_.verbose);
+    for (const auto& name : settings_needing_restart(*current()->config, *next)) {
+      BW_LOG_WARN("RELOAD: {} changed; it takes effect after a restart", name);
+    }
+    for (const auto& warning : next->warnings) BW_LOG_WARN("{}", warning);
+    auto applied = apply(std::move(next));
+    if (!applied) return failed(applied.error());
+    BW_LOG_INFO("RELOAD: configuration, auth_file{} and TLS files read again",
+                current()->config->auth_type == config::AuthType::Hba ? ", auth_hba_file" : "");
+    return {};
   }
-  auto next = std::make_shared<config::Config>(std::move(*loaded));
-  next->verbose = std::max(next->verbose, options.verbose);
-  auto files = load_runtime_files(*next);
-  if (!files) {
-    BW_LOG_ERROR("RELOAD failed, the running configuration stays: {}", files.error());
-    return;
+
+  // SET key = value from the console: settings that a RELOAD may change only.
+  Result<void> set(const std::string& key, const std::string& value) {
+    std::lock_guard lock(mutex_);
+    const config::Setting* setting = config::find_setting(key);
+    if (setting == nullptr) return unexpected("unknown setting " + key);
+    if (setting->reload != config::Reload::Live) return unexpected(key + " can be changed only at start-up");
+    auto next = std::make_shared<config::Config>(*current()->config);
+    next->warnings.clear();
+    if (auto parsed = config::apply_setting(*next, *setting, value); !parsed) return unexpected(parsed.error());
+    auto applied = apply(std::move(next));
+    if (!applied) return applied;
+    BW_LOG_INFO("SET {} = {}", key, value);
+    return {};
   }
-  auto previous = live_context.load(std::memory_order_acquire);
-  for (const auto& name : settings_needing_restart(*previous->config, *next)) {
-    BW_LOG_WARN("RELOAD: {} changed; it takes effect after a restart", name);
+
+ private:
+  Result<void> failed(const std::string& why) {
+    BW_LOG_ERROR("RELOAD failed, the running configuration stays: {}", why);
+    return unexpected(why);
   }
-  for (const auto& warning : next->warnings) BW_LOG_WARN("{}", warning);
-  pools.reconfigure(next, files->users, files->server_tls);
-  live_context.store(std::make_shared<const session::SessionContext>(session::SessionContext{
-                         next, files->users, files->hba, files->client_tls, &pools, &clients}),
-                     std::memory_order_release);
-  BW_LOG_INFO("RELOAD: configuration, auth_file{} and TLS files read again",
-              next->auth_type == config::AuthType::Hba ? ", auth_hba_file" : "");
-}
+
+  Result<void> apply(std::shared_ptr<config::Config> next) {
+    auto files = load_runtime_files(*next);
+    if (!files) return unexpected(files.error());
+    const session::SessionContext& now = *current();
+    pools_.reconfigure(next, files->users, files->server_tls);
+    live_.store(std::make_shared<const session::SessionContext>(session::SessionContext{
+                    next, files->users, files->hba, files->client_tls, &pools_, &clients_, now.console}),
+                std::memory_order_release);
+    return {};
+  }
+
+  const CliOptions& options_;
+  pool::PoolRegistry& pools_;
+  session::ClientRegistry& clients_;
+  LiveContext& live_;
+  std::mutex mutex_;
+};
 
 }  // namespace
 
@@ -120,9 +163,26 @@ int run_server(const CliOptions& options) {
   pools.create_forced_user_pools();
   // What a new session starts with; RELOAD swaps it whole, sessions already
   // running keep the one they started with.
-  std::atomic<std::shared_ptr<const session::SessionContext>> live_context(
-      std::make_shared<const session::SessionContext>(session::SessionContext{
-          config, files->users, files->hba, files->client_tls, &pools, &clients}));
+  LiveContext live_context(std::make_shared<const session::SessionContext>(session::SessionContext{
+      config, files->users, files->hba, files->client_tls, &pools, &clients, nullptr}));
+  LiveConfiguration live(options, pools, clients, live_context);
+  asio::io_context control;
+  std::function<void()> shut_down_now;
+  admin::Console console(admin::ConsoleServices{
+      .config = [&live] { return live.current()->config; },
+      .users = [&live] { return live.current()->users; },
+      .pools = &pools,
+      .clients = &clients,
+      .reload = [&live] { return live.reload(); },
+      .set = [&live](const std::string& key, const std::string& value) { return live.set(key, value); },
+      .shutdown = [&control, &shut_down_now] { asio::post(control, [&shut_down_now] { shut_down_now(); }); },
+      .version = "PgBouncer 1.25.0 compatible, " + version_string(),
+  });
+  {
+    session::SessionContext with_console = *live.current();
+    with_console.console = &console;
+    live_context.store(std::make_shared<const session::SessionContext>(std::move(with_console)));
+  }
 
   auto listeners = net::Listeners::open(workers, listen_spec(*config), [&live_context](net::Worker& worker, net::Socket socket) {
     session::start_client_session(worker, std::move(socket), *live_context.load(std::memory_order_acquire));
@@ -137,7 +197,6 @@ int run_server(const CliOptions& options) {
     if (!switched) return fail(switched.error());
   }
 
-  asio::io_context control;
   bool shutting_down = false;
   asio::steady_timer drain_timer(control);
   std::function<void()> drain = [&] {
@@ -149,6 +208,10 @@ int run_server(const CliOptions& options) {
     drain_timer.async_wait([&](asio::error_code ec) {
       if (!ec) drain();
     });
+  };
+  shut_down_now = [&] {
+    remove_pidfile(config->pidfile);
+    log_and_exit(0);
   };
   watch_signals(control, {
                              .safe_shutdown =
@@ -169,7 +232,7 @@ int run_server(const CliOptions& options) {
                                    remove_pidfile(config->pidfile);
                                    log_and_exit(0);
                                  },
-                             .reload = [&] { reload_configuration(options, pools, clients, live_context); },
+                             .reload = [&] { (void)live.reload(); },
                              .not_supported =
                                  [](int number) { BW_LOG_WARN("signal {} is not supported yet; ignored", number); },
                          });

@@ -67,8 +67,8 @@ std::vector<Setting> make_table() {
       {"log_stats", &C::log_stats, Live, NotYet},
       {"verbose", &C::verbose, Live, Yes, 0, 3},
       // Console access control
-      {"admin_users", &C::admin_users, Live, NotYet},
-      {"stats_users", &C::stats_users, Live, NotYet},
+      {"admin_users", &C::admin_users, Live},
+      {"stats_users", &C::stats_users, Live},
       // Connection sanity checks, timeouts
       {"server_reset_query", &C::server_reset_query, Live},
       {"server_reset_query_always", &C::server_reset_query_always, Live},

@@ -106,7 +106,7 @@ void write_row_description(ByteBuffer& out, const std::vector<Column>& columns) 
     put_u32(out, 0);  // table OID
     put_u16(out, 0);  // column number
     put_u32(out, static_cast<uint32_t>(column.type));
-    int16_t size = column.type == ColumnType::Int8 || column.type == ColumnType::Float8 ? 8
+    int16_t size = column.type == ColumnType::Int8 || column.type == ColumnType::Float8 || column.type == ColumnType::Timestamp ? 8
                    : column.type == ColumnType::Int4                                    ? 4
                                                                                         : -1;
     put_u16(out, static_cast<uint16_t>(size));

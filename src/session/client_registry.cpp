@@ -51,6 +51,11 @@ void ClientRegistry::unregister_client(protocol::BackendKeyData key) {
   routes_.erase(key.process_id);
 }
 
+int ClientRegistry::logged_in() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(routes_.size());
+}
+
 std::shared_ptr<CancelRoute> ClientRegistry::find(protocol::BackendKeyData key) const {
   std::lock_guard lock(mutex_);
   auto it = routes_.find(key.process_id);

@@ -32,6 +32,8 @@ class ClientRegistry {
   bool try_admit(int max_client_conn);
   void leave();
   int connected() const { return clients_.load(std::memory_order_relaxed); }
+  // Clients past login (they hold a BackendKeyData).
+  int logged_in() const;
 
   // A fresh BackendKeyData for a client and its cancel route.
   std::pair<protocol::BackendKeyData, std::shared_ptr<CancelRoute>> register_client();

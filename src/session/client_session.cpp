@@ -1,6 +1,7 @@
 #include "session/client_session.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -27,6 +28,9 @@ namespace sqlstate = protocol::sqlstate;
 using Clock = std::chrono::steady_clock;
 
 std::atomic<uint64_t> next_client_id{1};
+
+// What the console reports as server_version: drivers and psql read it as PgBouncer's.
+constexpr const char* kConsoleServerVersion = "1.25.0/bouncer";
 
 // What PostgreSQL would report for a value a client asked for, where the
 // spelling is known to change: encoding names ("utf-8" is reported "UTF8").
@@ -92,6 +96,7 @@ class ClientSession {
     if (!on_tls_ && tls != nullptr && tls->required(unix_socket)) {
       co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "SSL required"});
     }
+    if (is_console_database(params_.database) && context_.console != nullptr) co_return co_await serve_console();
     auto pool = context_.pools->find_or_create(params_.database, params_.user);
     if (!pool) co_return unexpected(pool.error());
     pool_ = std::move(*pool);
@@ -133,6 +138,43 @@ class ClientSession {
       if (result.end != RelayEnd::Released) co_return result;
       co_await unlink();
     }
+  }
+
+  // The admin console: admin_users and stats_users only (any user as a stats user
+  // with auth_type any), authenticated as any other client.
+  asio::awaitable<Result<RelayResult, ClientError>> serve_console() {
+    auto listed = [&](const std::vector<std::string>& names) {
+      return std::find(names.begin(), names.end(), params_.user) != names.end();
+    };
+    const bool admin = listed(config_.admin_users);
+    const bool stats = listed(config_.stats_users) || config_.auth_type == config::AuthType::Any;
+    if (!admin && !stats) co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "not allowed"});
+    const std::string* secret = context_.users ? context_.users->find(params_.user) : nullptr;
+    ClientOrigin origin{{}, on_tls_, params_.database, params_.user, {}};
+    if (config_.auth_type == config::AuthType::Hba) origin.peer = net::peer_identity(connection_.socket());
+    if (on_tls_) origin.certificate_name = connection_.tls()->verified_peer_common_name();
+    auto authenticated = co_await authenticate_client(stream_, config_, secret, context_.hba.get(), origin);
+    if (!authenticated) co_return unexpected(authenticated.error());
+    login_done_ = true;
+
+    protocol::ByteBuffer out;
+    protocol::write_authentication(out, protocol::AuthCode::Ok);
+    const std::pair<const char*, const char*> parameters[] = {
+        {"server_version", kConsoleServerVersion}, {"server_encoding", "UTF8"}, {"client_encoding", "UTF8"},
+        {"DateStyle", "ISO"}, {"TimeZone", "GMT"}, {"standard_conforming_strings", "on"},
+        {"integer_datetimes", "on"}, {"application_name", ""}};
+    for (const auto& [name, value] : parameters) protocol::write_parameter_status(out, name, value);
+    auto [key, route] = context_.clients->register_client();
+    key_ = key;
+    cancel_route_ = std::move(route);
+    registered_ = true;
+    protocol::write_backend_key_data(out, key_);
+    protocol::write_ready_for_query(out, 'I');
+    auto written = co_await stream_.write(out);
+    if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
+    ConsoleClient who{id_, params_.user, admin};  // not a temporary inside co_await: GCC 12 frees it twice
+    co_await context_.console->serve(stream_, std::move(who));
+    co_return RelayResult{RelayEnd::ClientTerminated};
   }
 
   ReleasePolicy policy() const {

@@ -13,6 +13,7 @@
 #include "pool/pool_registry.hpp"
 #include "session/client_registry.hpp"
 #include "session/client_tls.hpp"
+#include "session/console_port.hpp"
 
 namespace breakwater::session {
 
@@ -24,6 +25,7 @@ struct SessionContext {
   std::shared_ptr<const ClientTls> tls;       // null: TLS never offered
   pool::PoolRegistry* pools = nullptr;
   ClientRegistry* clients = nullptr;
+  ConsolePort* console = nullptr;  // the admin console; null: none
 };
 
 // Starts a session for an accepted socket on `worker` (which now owns it).

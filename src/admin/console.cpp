@@ -1,0 +1,181 @@
+#include "admin/console.hpp"
+
+#include <algorithm>
+
+#include "admin/console_command.hpp"
+#include "admin/show_tables.hpp"
+#include "base/log.hpp"
+#include "protocol/sqlstate.hpp"
+
+namespace breakwater::admin {
+namespace {
+
+namespace sqlstate = protocol::sqlstate;
+
+constexpr const char* kHelp =
+    "\n\tSHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|VERSION\n"
+    "\tSHOW PEERS|PEER_POOLS\n"
+    "\tSHOW FDS|SOCKETS|ACTIVE_SOCKETS|LISTS|MEM|STATE\n"
+    "\tSHOW DNS_HOSTS|DNS_ZONES\n"
+    "\tSHOW STATS|STATS_TOTALS|STATS_AVERAGES|TOTALS\n"
+    "\tSET key = arg\n"
+    "\tRELOAD\n"
+    "\tPAUSE [<db>]\n"
+    "\tRESUME [<db>]\n"
+    "\tDISABLE <db>\n"
+    "\tENABLE <db>\n"
+    "\tRECONNECT [<db>]\n"
+    "\tKILL [<db>]\n"
+    "\tKILL_CLIENT <client_id>\n"
+    "\tSUSPEND\n"
+    "\tSHUTDOWN\n"
+    "\tSHUTDOWN WAIT_FOR_SERVERS|WAIT_FOR_CLIENTS\n"
+    "\tWAIT_CLOSE [<db>]";
+
+// Parameters some drivers ask the console about; answered with fixed values, as PgBouncer does.
+const std::pair<const char*, const char*> kFakeParameters[] = {
+    {"client_encoding", "UTF-8"}, {"default_transaction_isolation", "read committed"},
+    {"standard_conforming_strings", "on"}, {"datestyle", "ISO"}, {"timezone", "GMT"}, {"extra_float_digits", "2"}};
+
+const char* fake_parameter(const std::string& name) {
+  for (const auto& [key, value] : kFakeParameters) {
+    if (name == key) return value;
+  }
+  return nullptr;
+}
+
+class Reply {
+ public:
+  explicit Reply(protocol::ByteBuffer& out) : out_(out) {}
+  void error(const std::string& message) {
+    protocol::write_error_response(out_, {"ERROR", sqlstate::kProtocolViolation, message});
+  }
+  void complete(std::string_view tag) { protocol::write_command_complete(out_, tag); }
+  void table(const ResultSet& rs) { rs.write(out_); }
+  void notice(std::string_view message, std::string_view detail = {}) {
+    protocol::write_notice_response(out_, {"NOTICE", "00000", message, detail});
+  }
+
+ private:
+  protocol::ByteBuffer& out_;
+};
+
+}  // namespace
+
+protocol::ByteBuffer Console::answer(const std::string& query, const session::ConsoleClient& client) {
+  protocol::ByteBuffer out;
+  Reply reply(out);
+  auto invalid = [&] { reply.error("invalid command '" + query + "', use SHOW HELP;"); };
+  auto command = parse_console_command(query);
+  if (!command) {
+    invalid();
+  } else if (command->verb == "show" || command->verb == "select") {
+    const std::string& what = command->argument;
+    auto config = services_.config();
+    auto pools = [&] { return snapshot_pools(services_.pools->pools()); };
+    if (const char* value = fake_parameter(what)) {
+      ResultSet rs({{what, ColumnType::Text}});
+      rs.add_row({text(value)});
+      reply.table(rs);
+    } else if (what == "help") {
+      reply.notice("Console usage", kHelp);
+      reply.complete("SHOW");
+    } else if (what == "version") {
+      reply.table(show_version(services_.version));
+    } else if (what == "config") {
+      reply.table(show_config(*config));
+    } else if (what == "pools") {
+      reply.table(show_pools(pools()));
+    } else if (what == "databases") {
+      reply.table(show_databases(*config, pools()));
+    } else if (what == "users") {
+      reply.table(show_users(*config, *services_.users(), pools()));
+    } else if (what == "lists") {
+      auto views = pools();
+      ListCounts counts;
+      counts.databases = static_cast<int>(config->databases.size()) + 1;
+      counts.pools = static_cast<int>(views.size());
+      ResultSet users = show_users(*config, *services_.users(), views);
+      counts.users = static_cast<int>(users.row_count());
+      counts.used_clients = services_.clients->connected();
+      counts.login_clients = std::max(0, counts.used_clients - services_.clients->logged_in());
+      for (const auto& view : views) counts.used_servers += view.counts.idle + view.counts.active + view.counts.login;
+      reply.table(show_lists(counts));
+    } else if (what == "state") {
+      reply.table(show_state(false, false));
+    } else if (what == "peers") {
+      reply.table(show_peers());
+    } else if (what == "peer_pools") {
+      reply.table(show_peer_pools());
+    } else if (what == "dns_hosts") {
+      reply.table(show_dns_hosts());
+    } else if (what == "dns_zones") {
+      reply.table(show_dns_zones());
+    } else if (what == "stats" || what == "stats_totals" || what == "stats_averages" || what == "totals" ||
+               what == "clients" || what == "servers" || what == "fds" || what == "sockets" ||
+               what == "active_sockets" || what == "mem") {
+      reply.error("SHOW " + what + " is not supported yet");
+    } else {
+      invalid();
+    }
+  } else if (command->verb == "set") {
+    if (fake_parameter(command->argument) != nullptr) {
+      reply.notice("SET ignored");
+      reply.complete("SET");
+    } else if (!client.admin) {
+      reply.error("admin access needed");
+    } else if (auto done = services_.set(command->argument, command->value); !done) {
+      reply.error("SET failed: " + done.error());
+    } else {
+      reply.complete("SET " + command->argument + "=" + command->value);
+    }
+  } else {
+    const std::string& verb = command->verb;
+    static const char* const kKnown[] = {"reload", "shutdown", "pause",     "resume", "suspend",    "disable",
+                                         "enable", "reconnect", "kill", "kill_client", "wait_close"};
+    bool known = std::any_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return verb == k; });
+    if (!known) {
+      invalid();
+    } else if (!client.admin) {
+      reply.error("admin access needed");
+    } else if (verb == "reload") {
+      BW_LOG_INFO("RELOAD command issued");
+      if (auto done = services_.reload(); !done) {
+        protocol::write_error_response(out, {"ERROR", "F0000", "RELOAD failed, see logs for additional details"});
+      } else {
+        reply.complete("RELOAD");
+      }
+    } else if (verb == "shutdown" && command->argument.empty()) {
+      BW_LOG_INFO("SHUTDOWN command issued");
+      services_.shutdown();
+      reply.complete("SHUTDOWN");
+    } else {
+      reply.error(verb + " is not supported yet");
+    }
+  }
+  protocol::write_ready_for_query(out, 'I');
+  return out;
+}
+
+asio::awaitable<void> Console::serve(pool::MessageStream& stream, session::ConsoleClient client) {
+  while (true) {
+    auto message = co_await stream.read_message();
+    if (!message) co_return;
+    if (message->type == 'X') co_return;
+    if (message->type != 'Q') {
+      // PgBouncer's console speaks the simple query protocol only.
+      protocol::ByteBuffer out;
+      protocol::write_error_response(out, {"FATAL", sqlstate::kProtocolViolation,
+                                           "the console supports only the simple query protocol"});
+      co_await stream.write(out);
+      co_return;
+    }
+    std::string query(protocol::as_string_view(message->body));
+    if (!query.empty() && query.back() == '\0') query.pop_back();
+    auto out = answer(query, client);
+    auto written = co_await stream.write(out);
+    if (!written) co_return;
+  }
+}
+
+}  // namespace breakwater::admin

@@ -1,0 +1,44 @@
+#pragma once
+// The admin console: PgBouncer's SHOW and control commands over the simple query
+// protocol. Errors are ERROR 08P01 with PgBouncer's wording and keep the session;
+// only admin_users may run commands that change anything.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "auth/userlist.hpp"
+#include "base/result.hpp"
+#include "config/config.hpp"
+#include "pool/pool_registry.hpp"
+#include "session/client_registry.hpp"
+#include "session/console_port.hpp"
+
+namespace breakwater::admin {
+
+// What the console reads and drives, supplied by the composition root.
+struct ConsoleServices {
+  std::function<std::shared_ptr<const config::Config>()> config;
+  std::function<std::shared_ptr<const auth::UserList>()> users;
+  pool::PoolRegistry* pools = nullptr;
+  session::ClientRegistry* clients = nullptr;
+  std::function<Result<void>()> reload;                                              // RELOAD
+  std::function<Result<void>(const std::string& key, const std::string& value)> set;  // SET key = value
+  std::function<void()> shutdown;                                                    // SHUTDOWN
+  std::string version;  // SHOW VERSION
+};
+
+class Console : public session::ConsolePort {
+ public:
+  explicit Console(ConsoleServices services) : services_(std::move(services)) {}
+
+  asio::awaitable<void> serve(pool::MessageStream& stream, session::ConsoleClient client) override;
+
+  // One query's whole answer (result or error, then ReadyForQuery); exposed for tests.
+  protocol::ByteBuffer answer(const std::string& query, const session::ConsoleClient& client);
+
+ private:
+  ConsoleServices services_;
+};
+
+}  // namespace breakwater::admin

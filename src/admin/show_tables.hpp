@@ -1,0 +1,38 @@
+#pragma once
+// The SHOW tables with PgBouncer's column names, order and types, built from a
+// snapshot of the pooler's state.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "admin/result_set.hpp"
+#include "auth/userlist.hpp"
+#include "config/config.hpp"
+#include "pool/pool.hpp"
+
+namespace breakwater::admin {
+
+struct PoolView {
+  std::shared_ptr<pool::Pool> pool;
+  pool::Pool::Counts counts;
+};
+std::vector<PoolView> snapshot_pools(const std::vector<std::shared_ptr<pool::Pool>>& pools);
+
+ResultSet show_pools(const std::vector<PoolView>& pools);
+ResultSet show_databases(const config::Config& config, const std::vector<PoolView>& pools);
+ResultSet show_users(const config::Config& config, const auth::UserList& users, const std::vector<PoolView>& pools);
+ResultSet show_config(const config::Config& config);
+struct ListCounts {
+  int databases = 0, users = 0, pools = 0, used_clients = 0, login_clients = 0, used_servers = 0;
+};
+ResultSet show_lists(const ListCounts& counts);
+ResultSet show_state(bool paused, bool suspended);
+ResultSet show_version(const std::string& version);
+ResultSet show_peers();
+ResultSet show_peer_pools();
+ResultSet show_dns_hosts();
+ResultSet show_dns_zones();
+
+
+}  // namespace breakwater::admin
