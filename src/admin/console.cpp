@@ -111,8 +111,15 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
       reply.table(show_dns_hosts());
     } else if (what == "dns_zones") {
       reply.table(show_dns_zones());
-    } else if (what == "stats" || what == "stats_totals" || what == "stats_averages" || what == "totals" ||
-               what == "clients" || what == "servers" || what == "fds" || what == "sockets" ||
+    } else if (what == "stats") {
+      reply.table(show_stats(totals_by_database(services_.pools->pools()), services_.stats->averages()));
+    } else if (what == "stats_totals") {
+      reply.table(show_stats_totals(totals_by_database(services_.pools->pools())));
+    } else if (what == "stats_averages") {
+      reply.table(show_stats_averages(totals_by_database(services_.pools->pools()), services_.stats->averages()));
+    } else if (what == "totals") {
+      reply.table(show_totals(totals_by_database(services_.pools->pools()), services_.stats->averages()));
+    } else if (what == "clients" || what == "servers" || what == "fds" || what == "sockets" ||
                what == "active_sockets" || what == "mem") {
       reply.error("SHOW " + what + " is not supported yet");
     } else {

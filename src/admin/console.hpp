@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "admin/stats_report.hpp"
 #include "auth/userlist.hpp"
 #include "base/result.hpp"
 #include "config/config.hpp"
@@ -25,6 +26,7 @@ struct ConsoleServices {
   std::function<Result<void>()> reload;                                              // RELOAD
   std::function<Result<void>(const std::string& key, const std::string& value)> set;  // SET key = value
   std::function<void()> shutdown;                                                    // SHUTDOWN
+  const StatsPeriods* stats = nullptr;                                               // averages per stats_period
   std::string version;  // SHOW VERSION
 };
 

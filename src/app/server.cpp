@@ -168,6 +168,7 @@ int run_server(const CliOptions& options) {
   LiveConfiguration live(options, pools, clients, live_context);
   asio::io_context control;
   std::function<void()> shut_down_now;
+  admin::StatsPeriods stats_periods;
   admin::Console console(admin::ConsoleServices{
       .config = [&live] { return live.current()->config; },
       .users = [&live] { return live.current()->users; },
@@ -176,6 +177,7 @@ int run_server(const CliOptions& options) {
       .reload = [&live] { return live.reload(); },
       .set = [&live](const std::string& key, const std::string& value) { return live.set(key, value); },
       .shutdown = [&control, &shut_down_now] { asio::post(control, [&shut_down_now] { shut_down_now(); }); },
+      .stats = &stats_periods,
       .version = "PgBouncer 1.25.0 compatible, " + version_string(),
   });
   {
@@ -248,8 +250,24 @@ int run_server(const CliOptions& options) {
     });
   };
 
+  // Averages for SHOW STATS and the log_stats lines, once per stats_period.
+  asio::steady_timer stats_timer(control);
+  std::function<void()> close_stats_period = [&] {
+    auto now = live.current()->config;
+    auto averages = stats_periods.close_period(admin::totals_by_database(pools.pools()), std::chrono::steady_clock::now());
+    if (now->log_stats) {
+      for (const auto& [database, values] : averages) BW_LOG_INFO("{}", admin::stats_log_line(database, values));
+    }
+    stats_timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(std::max(now->stats_period, 1.0))));
+    stats_timer.async_wait([&](asio::error_code ec) {
+      if (!ec) close_stats_period();
+    });
+  };
+
   workers.start();
   janitor();
+  close_stats_period();
   (*listeners)->start();
   for (const auto& name : (*listeners)->describe()) BW_LOG_INFO("listening on {}", name);
   BW_LOG_INFO("process up: {}, {} worker threads", version_string(), worker_count);

@@ -44,7 +44,7 @@ std::vector<Setting> make_table() {
       {"application_name_add_host", &C::application_name_add_host, Live, NotYet},
       {"conffile", &C::conffile, Live},
       {"service_name", &C::service_name, Restart},
-      {"stats_period", &C::stats_period, Live, NotYet},
+      {"stats_period", &C::stats_period, Live},
       {"max_prepared_statements", &C::max_prepared_statements, Live, NotYet},
       {"scram_iterations", &C::scram_iterations, Live, Yes, 1, INT_MAX},
       {"workers", &C::workers, Restart, Yes, 0, 1024},
@@ -64,7 +64,7 @@ std::vector<Setting> make_table() {
       {"log_connections", &C::log_connections, Live},
       {"log_disconnections", &C::log_disconnections, Live},
       {"log_pooler_errors", &C::log_pooler_errors, Live},
-      {"log_stats", &C::log_stats, Live, NotYet},
+      {"log_stats", &C::log_stats, Live},
       {"verbose", &C::verbose, Live, Yes, 0, 3},
       // Console access control
       {"admin_users", &C::admin_users, Live},

@@ -85,6 +85,7 @@ Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSett
       target_(std::move(target)),
       settings_(std::move(settings)),
       caps_(std::move(caps)),
+      stats_(worker_count),
       accounting_(settings_.limits, caps_.database.get(), caps_.user.get()),
       idle_(worker_count) {}
 

@@ -21,6 +21,7 @@
 #include "net/worker_group.hpp"
 #include "pool/connection_cap.hpp"
 #include "pool/pool_accounting.hpp"
+#include "pool/pool_stats.hpp"
 #include "pool/server_connector.hpp"
 #include "protocol/client_error.hpp"
 
@@ -111,6 +112,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
 
   using Counts = PoolAccounting::Counts;
   Counts counts() const;
+  PoolStats& stats() { return stats_; }
+  const PoolStats& stats() const { return stats_; }
 
   // CapMember
   void cap_has_room() override;
@@ -160,6 +163,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   const PoolSettings settings_;
   const PoolCaps caps_;
   std::atomic<int> clients_{0};
+  PoolStats stats_;
 
   mutable std::mutex mutex_;
   PoolAccounting accounting_;

@@ -101,6 +101,8 @@ class ClientSession {
     if (!pool) co_return unexpected(pool.error());
     pool_ = std::move(*pool);
     pool_->client_joined();
+    stats_ = &pool_->stats().slot(worker_.id());
+    relay_.count_into(stats_);
     const std::string* secret = context_.users ? context_.users->find(params_.user) : nullptr;
     std::optional<std::string> looked_up;
     if (secret == nullptr && config_.auth_type != config::AuthType::Any) {
@@ -189,9 +191,13 @@ class ClientSession {
   // Takes a server (waiting in FIFO order if needed) and gives it this client's
   // session parameters.
   asio::awaitable<Result<void, ClientError>> link() {
+    auto asked = Clock::now();
     auto lease = co_await pool_->acquire(worker_);
     if (!lease) co_return unexpected(lease.error());
     lease_ = std::move(*lease);
+    stats_->add(pool::PoolStats::ServerAssignments, 1);
+    stats_->add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                                      Clock::now() - asked).count()));
     auto synced = co_await sync_parameters(lease_.server(), client_params_, config_);
     if (!synced) co_return unexpected(synced.error());
     // The server reports values in its own spelling ("utf-8" becomes "UTF8"):
@@ -375,6 +381,7 @@ class ClientSession {
   ClientParameters params_;
   ParameterList client_params_;  // what every server linked to this client must have
   std::shared_ptr<pool::Pool> pool_;
+  pool::PoolStats::Slot* stats_ = nullptr;  // this worker's counters in pool_
   Relay relay_{connection_, RelayOptions{std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
                                      static_cast<uint32_t>(config_.max_packet_size)}};
   pool::ServerLease lease_;

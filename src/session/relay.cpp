@@ -56,6 +56,33 @@ Relay::Relay(net::Stream& client, RelayOptions options)
 
 void Relay::push_client_bytes(protocol::Bytes bytes) { from_client_.append(bytes); }
 
+void Relay::client_message_started(Clock::time_point& now) {
+  if (query_running_ || stats_ == nullptr) return;
+  if (now == Clock::time_point{}) now = Clock::now();
+  query_running_ = true;
+  query_start_ = now;
+  if (!in_transaction_) {
+    in_transaction_ = true;
+    transaction_start_ = now;
+  }
+}
+
+void Relay::ready_for_query(char status) {
+  if (stats_ == nullptr || !query_running_) return;
+  auto now = Clock::now();
+  auto micros = [&](Clock::time_point since) {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - since).count());
+  };
+  count(pool::PoolStats::Queries, 1);
+  count(pool::PoolStats::QueryTime, micros(query_start_));
+  query_start_ = now;  // a pipelined next query runs from here
+  if (status == 'I') {
+    count(pool::PoolStats::Xacts, 1);
+    count(pool::PoolStats::XactTime, micros(transaction_start_));
+    in_transaction_ = false;
+  }
+}
+
 asio::awaitable<bool> Relay::wait_for_client() {
   // A complete message already waiting (pipelined) needs no read.
   while (true) {
@@ -71,6 +98,7 @@ asio::awaitable<bool> Relay::wait_for_client() {
     auto [ec, n] = co_await client_.read_some(from_client_.free_space());
     if (ec) co_return false;
     from_client_.filled(n);
+    count(pool::PoolStats::Received, n);
   }
 }
 
@@ -90,7 +118,9 @@ asio::awaitable<RelayResult> Relay::run(pool::ServerConnection& server, ReleaseP
 asio::awaitable<RelayEnd> Relay::forward_client_bytes(LinkRun& run, bool& keep_going) {
   keep_going = false;
   bool terminated = false;
+  Clock::time_point now{};
   long consumed = client_scanner_.feed(from_client_.bytes(), [&](const ScannedMessage& message) {
+    if (message.type != 'X') client_message_started(now);
     switch (message.type) {
       case 'Q':
       case 'F':
@@ -149,7 +179,10 @@ asio::awaitable<RelayEnd> Relay::pump_client_to_server(LinkRun& run) {
   while (true) {
     auto [ec, n] = co_await client_.read_some(from_client_.free_space());
     // A read that completed as the link ended keeps its bytes for the next link.
-    if (!ec) from_client_.filled(n);
+    if (!ec) {
+      from_client_.filled(n);
+      count(pool::PoolStats::Received, n);
+    }
     if (run.ended) co_return RelayEnd::Released;
     if (ec) {
       run.ended = true;
@@ -185,6 +218,8 @@ asio::awaitable<RelayEnd> Relay::pump_server_to_client(LinkRun& run) {
         }
         run.link.transaction_status = *status;
         if (run.link.pending_ready > 0) --run.link.pending_ready;
+        ready_for_query(*status);
+        if (run.link.pending_ready == 0 && !run.link.unsynced) query_running_ = false;
         // Statement pooling: a statement that leaves a transaction open is refused
         // before the client sees this ReadyForQuery.
         if (run.policy == ReleasePolicy::AtStatement && *status != 'I') {
@@ -205,6 +240,7 @@ asio::awaitable<RelayEnd> Relay::pump_server_to_client(LinkRun& run) {
     run.link.server_mid_message = !scanner.at_boundary() || static_cast<size_t>(consumed) != buffer.bytes().size();
     if (forward > 0) {
       auto [wec, written] = co_await client_.write(asio::buffer(buffer.bytes().data(), forward));
+      count(pool::PoolStats::Sent, written);
       if (wec) {
         run.ended = true;
         co_return RelayEnd::ClientGone;

@@ -8,9 +8,11 @@
 // stay in it between two servers.
 
 #include <asio.hpp>
+#include <chrono>
 #include <string>
 
 #include "net/stream.hpp"
+#include "pool/pool_stats.hpp"
 #include "pool/server_connection.hpp"
 #include "protocol/bytes.hpp"
 #include "protocol/message_scanner.hpp"
@@ -64,6 +66,9 @@ class Relay {
  public:
   Relay(net::Stream& client, RelayOptions options);
 
+  // Where traffic, queries and transactions are counted (the session's pool, this worker's slot).
+  void count_into(pool::PoolStats::Slot* stats) { stats_ = stats; }
+
   // Bytes the client sent before the relay started (read during the startup phase).
   void push_client_bytes(protocol::Bytes bytes);
   // Waits for the client's next bytes while no server is linked. False when the
@@ -105,6 +110,18 @@ class Relay {
   CarryBuffer from_server_;
   protocol::MessageScanner server_scanner_;
   bool client_terminated_ = false;
+
+  // SHOW STATS: a query runs from the client's first message to the ReadyForQuery
+  // that answers it; a transaction until a ReadyForQuery says idle.
+  using Clock = std::chrono::steady_clock;
+  void count(pool::PoolStats::Field field, uint64_t amount) {
+    if (stats_ != nullptr) stats_->add(field, amount);
+  }
+  void client_message_started(Clock::time_point& now);
+  void ready_for_query(char status);
+  pool::PoolStats::Slot* stats_ = nullptr;
+  bool query_running_ = false, in_transaction_ = false;
+  Clock::time_point query_start_{}, transaction_start_{};
 };
 
 }  // namespace breakwater::session

@@ -148,3 +148,102 @@ def test_console_shutdown(console_bw):
         except psycopg.OperationalError:
             pass
     assert console_bw.proc.wait(timeout=10) == 0
+
+
+STATS_COLUMNS = ["database", "total_server_assignment_count", "total_xact_count", "total_query_count",
+                 "total_received", "total_sent", "total_xact_time", "total_query_time", "total_wait_time",
+                 "total_client_parse_count", "total_server_parse_count", "total_bind_count",
+                 "avg_server_assignment_count", "avg_xact_count", "avg_query_count", "avg_recv", "avg_sent",
+                 "avg_xact_time", "avg_query_time", "avg_wait_time", "avg_client_parse_count",
+                 "avg_server_parse_count", "avg_bind_count"]
+SHORT_COLUMNS = ["database", "server_assignment_count", "xact_count", "query_count", "bytes_received",
+                 "bytes_sent", "xact_time", "query_time", "wait_time", "client_parse_count", "server_parse_count",
+                 "bind_count"]
+
+
+def stats_of(bw, database="postgres"):
+    _, _, rows = show(bw, "STATS")
+    return next((r for r in rows if r["database"] == database), {c: 0 for c in STATS_COLUMNS})
+
+
+def test_stats_columns(console_bw):
+    names, description, _ = show(console_bw, "STATS")
+    assert names == STATS_COLUMNS
+    assert all(c.type_code == INT8 for c in description[1:])
+    assert show(console_bw, "STATS_TOTALS")[0] == SHORT_COLUMNS
+    assert show(console_bw, "STATS_AVERAGES")[0] == SHORT_COLUMNS
+    assert show(console_bw, "TOTALS")[0] == ["name", "value"]
+
+
+def test_stats_count_a_known_workload(console_bw):
+    # The pool's first login links a server to learn its parameters: done before counting.
+    psycopg.connect(console_bw.dsn()).close()
+    before = stats_of(console_bw)
+    with psycopg.connect(console_bw.dsn(), autocommit=True, prepare_threshold=None) as conn:
+        for _ in range(1000):
+            conn.execute("SELECT 1")
+        with conn.transaction():
+            conn.execute("SELECT 2")
+            conn.execute("SELECT 3")
+    after = stats_of(console_bw)
+    # 1,000 autocommit queries, then BEGIN, two SELECTs and COMMIT in one transaction.
+    assert after["total_xact_count"] - before["total_xact_count"] == 1001
+    assert after["total_query_count"] - before["total_query_count"] == 1004
+    assert after["total_server_assignment_count"] - before["total_server_assignment_count"] == 1001
+    assert after["total_received"] - before["total_received"] > 1000 * 14
+    assert after["total_sent"] - before["total_sent"] > 1000 * 20
+    assert after["total_xact_time"] > before["total_xact_time"]
+    assert after["total_query_time"] > before["total_query_time"]
+    _, _, totals = show(console_bw, "TOTALS")
+    values = {r["name"]: r["value"] for r in totals}
+    assert values["total_xact_count"] >= after["total_xact_count"]
+
+
+def test_waiting_clients_show_in_pools(make_breakwater):
+    bw = make_breakwater(settings={"admin_users": "postgres", "pool_mode": "transaction", "default_pool_size": "1",
+                                   "query_wait_timeout": "20"})
+    holder = psycopg.connect(bw.dsn(), autocommit=True)
+    holder.execute("BEGIN")
+    holder.execute("SELECT 1")
+    waiter_done = []
+
+    def waiter():
+        with psycopg.connect(bw.dsn(), autocommit=True) as conn:
+            waiter_done.append(conn.execute("SELECT 2").fetchone()[0])
+
+    import threading
+    thread = threading.Thread(target=waiter)
+    thread.start()
+
+    def waiting_row():
+        rows = show(bw, "POOLS")[2]
+        row = next(r for r in rows if r["database"] == "postgres" and r["user"] == "postgres")
+        return row if row["cl_waiting"] >= 1 and row["maxwait"] * 1000000 + row["maxwait_us"] > 200000 else None
+
+    wait_until(waiting_row, what="a waiting client in SHOW POOLS")
+    holder.execute("COMMIT")
+    thread.join(timeout=10)
+    holder.close()
+    assert waiter_done == [2]
+    row = next(r for r in show(bw, "POOLS")[2] if r["database"] == "postgres")
+    assert row["cl_waiting"] == 0 and row["maxwait"] == 0
+
+
+def test_stats_period_averages_and_log_stats(make_breakwater):
+    bw = make_breakwater(settings={"admin_users": "postgres", "stats_period": "1", "log_stats": "1"})
+    with psycopg.connect(bw.dsn(), autocommit=True, prepare_threshold=None) as conn:
+        import time
+        deadline_rows = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for _ in range(50):
+                conn.execute("SELECT 1")
+            rows = show(bw, "STATS_AVERAGES")[2]
+            deadline_rows = next((r for r in rows if r["database"] == "postgres" and r["xact_count"] > 0), None)
+            if deadline_rows:
+                break
+    assert deadline_rows is not None, "an average over a stats_period with traffic"
+    assert deadline_rows["query_count"] > 0 and deadline_rows["bytes_received"] > 0
+    wait_until(lambda: "stats: postgres: " in bw.log(), what="a log_stats line")
+    line = next(l for l in bw.log().splitlines() if "stats: postgres: " in l and "xacts/s" in l)
+    assert " queries/s, " in line and " B/s, " in line and " us, wait " in line
