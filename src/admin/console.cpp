@@ -62,6 +62,34 @@ class Reply {
 
 }  // namespace
 
+bool Console::known_database(const std::string& name) const {
+  auto config = services_.config();
+  return config->find_database(name) != nullptr || config->fallback_db.has_value();
+}
+
+asio::awaitable<protocol::ByteBuffer> Console::pause(const std::string& database) {
+  protocol::ByteBuffer out;
+  Reply reply(out);
+  BW_LOG_INFO("PAUSE{} command issued", database.empty() ? "" : " '" + database + "'");
+  if (session::is_console_database(database)) {
+    reply.error("cannot pause admin db: " + database);
+  } else if (!database.empty() && !known_database(database)) {
+    reply.error("no such database: " + database);
+  } else if (!services_.pools->pause(database)) {
+    reply.error("already suspended/paused");
+  } else {
+    // Transactions in flight finish; their servers close as they come back.
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    while (!services_.pools->drained(database)) {
+      tick.expires_after(std::chrono::milliseconds(20));
+      co_await tick.async_wait(asio::use_awaitable);
+    }
+    reply.complete("PAUSE");
+  }
+  protocol::write_ready_for_query(out, 'I');
+  co_return out;
+}
+
 protocol::ByteBuffer Console::answer(const std::string& query, const session::ConsoleClient& client) {
   protocol::ByteBuffer out;
   Reply reply(out);
@@ -87,7 +115,9 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
     } else if (what == "pools") {
       reply.table(show_pools(pools()));
     } else if (what == "databases") {
-      reply.table(show_databases(*config, pools()));
+      reply.table(show_databases(*config, pools(), [this](const std::string& name) {
+        return services_.pools->paused(name);
+      }));
     } else if (what == "users") {
       reply.table(show_users(*config, *services_.users(), pools()));
     } else if (what == "lists") {
@@ -102,7 +132,7 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
       for (const auto& view : views) counts.used_servers += view.counts.idle + view.counts.active + view.counts.login;
       reply.table(show_lists(counts));
     } else if (what == "state") {
-      reply.table(show_state(false, false));
+      reply.table(show_state(services_.pools->all_paused(), false));
     } else if (what == "peers") {
       reply.table(show_peers());
     } else if (what == "peer_pools") {
@@ -152,6 +182,18 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
       } else {
         reply.complete("RELOAD");
       }
+    } else if (verb == "resume") {
+      const std::string& db = command->argument;
+      BW_LOG_INFO("RESUME{} command issued", db.empty() ? "" : " '" + db + "'");
+      if (db.empty() && !services_.pools->resume("")) {
+        reply.error("pooler is not paused/suspended");
+      } else if (!db.empty() && !known_database(db)) {
+        reply.error("no such database: " + db);
+      } else if (!db.empty() && !services_.pools->resume(db)) {
+        reply.error("database " + db + " is not paused");
+      } else {
+        reply.complete("RESUME");
+      }
     } else if (verb == "shutdown" && command->argument.empty()) {
       BW_LOG_INFO("SHUTDOWN command issued");
       services_.shutdown();
@@ -179,7 +221,13 @@ asio::awaitable<void> Console::serve(pool::MessageStream& stream, session::Conso
     }
     std::string query(protocol::as_string_view(message->body));
     if (!query.empty() && query.back() == '\0') query.pop_back();
-    auto out = answer(query, client);
+    auto command = parse_console_command(query);
+    protocol::ByteBuffer out;
+    if (command && command->verb == "pause" && client.admin) {
+      out = co_await pause(command->argument);
+    } else {
+      out = answer(query, client);
+    }
     auto written = co_await stream.write(out);
     if (!written) co_return;
   }

@@ -40,6 +40,10 @@ class Console : public session::ConsolePort {
   protocol::ByteBuffer answer(const std::string& query, const session::ConsoleClient& client);
 
  private:
+  // PAUSE answers once the paused pools hold no server any more.
+  asio::awaitable<protocol::ByteBuffer> pause(const std::string& database);
+  bool known_database(const std::string& name) const;
+
   ConsoleServices services_;
 };
 

@@ -62,7 +62,8 @@ ResultSet show_pools(const std::vector<PoolView>& pools) {
   return rs;
 }
 
-ResultSet show_databases(const config::Config& config, const std::vector<PoolView>& pools) {
+ResultSet show_databases(const config::Config& config, const std::vector<PoolView>& pools,
+                         const std::function<bool(const std::string&)>& paused) {
   ResultSet rs({{"name", kText},
                 {"host", kText},
                 {"port", kInt},
@@ -93,7 +94,7 @@ ResultSet show_databases(const config::Config& config, const std::vector<PoolVie
                 db.hosts.size() > 1 ? text(db.load_balance_hosts) : null(),
                 number(db.max_db_connections.value_or(config.max_db_connections)), number(u.servers),
                 number(db.max_db_client_connections.value_or(config.max_db_client_connections)), number(u.clients),
-                number(0), number(0)});
+                number(paused(name) ? 1 : 0), number(0)});
   };
   std::set<std::string> listed;
   for (const auto& db : config.databases) {

@@ -2,6 +2,7 @@
 // The SHOW tables with PgBouncer's column names, order and types, built from a
 // snapshot of the pooler's state.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,7 +21,8 @@ struct PoolView {
 std::vector<PoolView> snapshot_pools(const std::vector<std::shared_ptr<pool::Pool>>& pools);
 
 ResultSet show_pools(const std::vector<PoolView>& pools);
-ResultSet show_databases(const config::Config& config, const std::vector<PoolView>& pools);
+ResultSet show_databases(const config::Config& config, const std::vector<PoolView>& pools,
+                         const std::function<bool(const std::string&)>& paused);
 ResultSet show_users(const config::Config& config, const auth::UserList& users, const std::vector<PoolView>& pools);
 ResultSet show_config(const config::Config& config);
 struct ListCounts {

@@ -235,8 +235,16 @@ int run_server(const CliOptions& options) {
                                    log_and_exit(0);
                                  },
                              .reload = [&] { (void)live.reload(); },
-                             .not_supported =
-                                 [](int number) { BW_LOG_WARN("signal {} is not supported yet; ignored", number); },
+                             .pause =
+                                 [&] {
+                                   BW_LOG_INFO("got SIGUSR1, pausing all activity");
+                                   if (!pools.pause("")) BW_LOG_INFO("already paused");
+                                 },
+                             .resume =
+                                 [&] {
+                                   BW_LOG_INFO("got SIGUSR2, resuming");
+                                   if (!pools.resume("")) BW_LOG_INFO("not paused");
+                                 },
                          });
 
   // The janitor: min_pool_size upkeep, once a second as PgBouncer's maintenance loop.

@@ -13,7 +13,9 @@ void wait_next(const std::shared_ptr<asio::signal_set>& signals, const std::shar
       case SIGINT: actions->safe_shutdown(); break;
       case SIGTERM: actions->immediate_shutdown(); break;
       case SIGHUP: actions->reload(); break;
-      default: actions->not_supported(number); break;
+      case SIGUSR1: actions->pause(); break;
+      case SIGUSR2: actions->resume(); break;
+      default: break;
     }
     wait_next(signals, actions);
   });

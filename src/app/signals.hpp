@@ -11,7 +11,8 @@ struct SignalActions {
   std::function<void()> safe_shutdown;       // SIGINT
   std::function<void()> immediate_shutdown;  // SIGTERM
   std::function<void()> reload;              // SIGHUP
-  std::function<void(int)> not_supported;    // SIGUSR1, SIGUSR2 until PAUSE/RESUME land
+  std::function<void()> pause;               // SIGUSR1
+  std::function<void()> resume;              // SIGUSR2
 };
 
 void watch_signals(asio::io_context& io, SignalActions actions);

@@ -85,6 +85,10 @@ Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSett
       target_(std::move(target)),
       settings_(std::move(settings)),
       caps_(std::move(caps)),
+      server_lifetime_s_(settings_.server_lifetime_s),
+      server_idle_timeout_s_(settings_.server_idle_timeout_s),
+      server_login_retry_s_(settings_.server_login_retry_s),
+      min_pool_size_(settings_.limits.min_pool_size),
       stats_(worker_count),
       accounting_(settings_.limits, caps_.database.get(), caps_.user.get()),
       idle_(worker_count) {}
@@ -137,7 +141,7 @@ std::shared_ptr<Pool::Waiter> Pool::grant_locked(std::optional<Ticket> ticket) {
   auto node = waiters_.extract(*ticket);
   BW_ASSERT(!node.empty());
   node.mapped()->slot_granted = true;
-  if (accounting_.total() > settings_.limits.pool_size) {
+  if (accounting_.total() > accounting_.limits().pool_size) {
     BW_LOG_WARN("{}/{}: taking connection from reserve_pool", database_, user_);
   }
   return std::move(node.mapped());
@@ -152,7 +156,7 @@ void Pool::wake(const std::shared_ptr<Waiter>& waiter) {
 
 bool Pool::in_login_retry_locked() const {
   return last_login_error_ &&
-         Clock::now() - last_login_failure_ < std::chrono::duration<double>(settings_.server_login_retry_s);
+         Clock::now() - last_login_failure_ < std::chrono::duration<double>(server_login_retry_s_.load(std::memory_order_relaxed));
 }
 
 void Pool::give_back(std::unique_ptr<ServerConnection> server) {
@@ -424,8 +428,8 @@ asio::awaitable<void> Pool::open_spare_server(net::Worker& worker) {
 }
 
 bool Pool::past_lifetime(const ServerConnection& server, Clock::time_point now) const {
-  return settings_.server_lifetime_s > 0 &&
-         now - server.connected_at >= std::chrono::duration<double>(settings_.server_lifetime_s);
+  const double lifetime_s = server_lifetime_s_.load(std::memory_order_relaxed);
+  return lifetime_s > 0 && now - server.connected_at >= std::chrono::duration<double>(lifetime_s);
 }
 
 void Pool::close_idle_servers_due(Clock::time_point now) {
@@ -436,7 +440,8 @@ void Pool::close_idle_servers_due(Clock::time_point now) {
   std::vector<Due> due;
   {
     Guard lock(*this);
-    const auto idle_timeout = std::chrono::duration<double>(settings_.server_idle_timeout_s);
+    const double idle_timeout_s = server_idle_timeout_s_.load(std::memory_order_relaxed);
+    const auto idle_timeout = std::chrono::duration<double>(idle_timeout_s);
     for (auto& list : idle_) {
       for (auto it = list.begin(); it != list.end();) {
         const char* why = nullptr;
@@ -444,9 +449,13 @@ void Pool::close_idle_servers_due(Clock::time_point now) {
           why = "closed by server while idle";
         } else if (past_lifetime(**it, now)) {
           why = "closing because: server lifetime over";
-        } else if (settings_.server_idle_timeout_s > 0 && now - (*it)->idle_since >= idle_timeout &&
-                   accounting_.total() > settings_.limits.min_pool_size) {
+        } else if (idle_timeout_s > 0 && now - (*it)->idle_since >= idle_timeout &&
+                   accounting_.total() > accounting_.limits().min_pool_size) {
           why = "closing because: server idle timeout";
+        } else if (accounting_.paused()) {
+          why = "closing because: PAUSE";
+        } else if (accounting_.total() > accounting_.limits().pool_size + accounting_.limits().reserve_pool_size) {
+          why = "closing because: pool_size lowered";
         }
         if (why == nullptr) {
           ++it;
@@ -479,7 +488,7 @@ void Pool::maintain(net::WorkerGroup& workers) {
       cap_has_room();
     }
   }
-  if (settings_.limits.min_pool_size <= 0) return;
+  if (min_pool_size_.load(std::memory_order_relaxed) <= 0) return;
   if (!settings_.forced_user && clients() == 0) return;
   int to_open = 0;
   std::vector<net::Worker*> on;
@@ -492,6 +501,53 @@ void Pool::maintain(net::WorkerGroup& workers) {
   for (net::Worker* worker : on) {
     asio::co_spawn(worker->io(), open_spare_server(*worker), asio::detached);
   }
+}
+
+void Pool::reconfigure(const PoolSettings& fresh) {
+  std::vector<std::shared_ptr<Waiter>> granted;
+  {
+    Guard lock(*this);
+    accounting_.set_limits(fresh.limits);
+    server_lifetime_s_.store(fresh.server_lifetime_s, std::memory_order_relaxed);
+    server_idle_timeout_s_.store(fresh.server_idle_timeout_s, std::memory_order_relaxed);
+    server_login_retry_s_.store(fresh.server_login_retry_s, std::memory_order_relaxed);
+    min_pool_size_.store(fresh.limits.min_pool_size, std::memory_order_relaxed);
+    // A larger pool: clients that waited may open servers now.
+    while (auto ticket = accounting_.room_appeared(Clock::now())) granted.push_back(grant_locked(ticket));
+  }
+  for (const auto& waiter : granted) wake(waiter);
+  // A smaller one: idle servers beyond it close now, busy ones as they come back.
+  close_idle_servers_due(Clock::now());
+}
+
+void Pool::pause() {
+  {
+    Guard lock(*this);
+    accounting_.set_paused(true);
+  }
+  close_idle_servers_due(Clock::now());
+}
+
+void Pool::resume() {
+  // Idle servers left from the pause close first: room then goes to waiters in order.
+  close_idle_servers_due(Clock::now());
+  std::vector<std::shared_ptr<Waiter>> granted;
+  {
+    Guard lock(*this);
+    accounting_.set_paused(false);
+    while (auto ticket = accounting_.room_appeared(Clock::now())) granted.push_back(grant_locked(ticket));
+  }
+  for (const auto& waiter : granted) wake(waiter);
+}
+
+bool Pool::paused() const {
+  std::lock_guard lock(mutex_);
+  return accounting_.paused();
+}
+
+bool Pool::drained() const {
+  std::lock_guard lock(mutex_);
+  return accounting_.total() == 0;
 }
 
 void Pool::close_idle_servers() {

@@ -107,6 +107,17 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   const PoolSettings& settings() const { return settings_; }
   const ServerTarget& target() const { return target_; }
 
+  // RELOAD: new limits and server timeouts apply at once (pool_mode and the reset
+  // query stay as the pool was created). Idle servers beyond the new size close.
+  void reconfigure(const PoolSettings& fresh);
+
+  // PAUSE: clients wait for a server until resume(); servers close as they come
+  // back (idle ones at once). drained() says when none is left.
+  void pause();
+  void resume();
+  bool paused() const;
+  bool drained() const;
+
   // At shutdown, with every worker stopped: says Terminate to idle servers and closes them.
   void close_idle_servers();
 
@@ -160,8 +171,10 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
 
   const std::string database_, user_;
   const ServerTarget target_;
-  const PoolSettings settings_;
+  const PoolSettings settings_;  // as created; what RELOAD changes lives below
   const PoolCaps caps_;
+  std::atomic<double> server_lifetime_s_, server_idle_timeout_s_, server_login_retry_s_;
+  std::atomic<int> min_pool_size_;
   std::atomic<int> clients_{0};
   PoolStats stats_;
 

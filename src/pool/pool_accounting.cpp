@@ -36,6 +36,11 @@ const PoolAccounting::Waiting* PoolAccounting::find(Ticket ticket) const {
 }
 
 PoolAccounting::AcquireStep PoolAccounting::acquire(TimePoint now, int worker) {
+  if (paused_) {
+    Ticket ticket = next_ticket_++;
+    queue_.push_back({ticket, now, worker, 0});
+    return {Next::Wait, ticket, false};
+  }
   if (idle_ > 0) {
     --idle_;
     ++active_;
@@ -80,14 +85,17 @@ size_t PoolAccounting::pick_waiter(int worker) {
 PoolAccounting::ReleaseStep PoolAccounting::release(const std::vector<ConnectionCap::Wait>& elsewhere, int worker) {
   BW_ASSERT(active_ > 0);
   const bool give_way = should_give_way(elsewhere);
-  if (!queue_.empty() && !give_way) {
+  // Beyond pool_size plus the whole reserve (a pool_size lowered by RELOAD): close
+  // even with clients waiting, so the pool shrinks under load too.
+  const bool over_limit = total() > limits_.pool_size + limits_.reserve_pool_size || paused_;
+  if (!queue_.empty() && !give_way && !over_limit) {
     const size_t chosen = pick_waiter(worker);
     Ticket ticket = queue_[chosen].ticket;
     queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(chosen));
     return {Return::HandOver, ticket};
   }
   --active_;
-  if (give_way || total() >= limits_.pool_size) {
+  if (give_way || paused_ || total() >= limits_.pool_size) {
     // For another pool under the cap, or a reserve server (or one beyond a
     // pool_size lowered since) that nobody here needs now.
     give_back_both(db_cap_, user_cap_);
@@ -111,7 +119,7 @@ void PoolAccounting::login_succeeded() {
 std::optional<PoolAccounting::Ticket> PoolAccounting::filler_ready() {
   BW_ASSERT(login_ > 0);
   --login_;
-  if (!queue_.empty()) {
+  if (!queue_.empty() && !paused_) {
     Ticket ticket = queue_.front().ticket;
     queue_.pop_front();
     ++active_;
@@ -136,7 +144,7 @@ std::optional<PoolAccounting::Ticket> PoolAccounting::login_failed(TimePoint now
 }
 
 std::optional<PoolAccounting::Ticket> PoolAccounting::grant_oldest(TimePoint now) {
-  if (queue_.empty()) return std::nullopt;
+  if (queue_.empty() || paused_) return std::nullopt;
   const Waiting& oldest = queue_.front();
   const bool reserve_allowed = reserve_enabled() && now >= reserve_moment(oldest);
   if (!pool_has_room(reserve_allowed) || !take_both(db_cap_, user_cap_)) return std::nullopt;
@@ -171,7 +179,7 @@ PoolAccounting::TimePoint PoolAccounting::wake_time(Ticket ticket, TimePoint now
 }
 
 int PoolAccounting::start_fill() {
-  const int target = std::min(limits_.min_pool_size, limits_.pool_size);
+  const int target = paused_ ? 0 : std::min(limits_.min_pool_size, limits_.pool_size);
   int opened = 0;
   while (total() < target && take_both(db_cap_, user_cap_)) {
     ++login_;

@@ -41,6 +41,14 @@ class PoolAccounting {
   PoolAccounting(PoolLimits limits, ConnectionCap* db_cap, ConnectionCap* user_cap);
 
   const PoolLimits& limits() const { return limits_; }
+  // RELOAD: new sizes and timeouts. Servers beyond the new size close as they come
+  // back; room the new size gives goes to waiters through room_appeared().
+  void set_limits(const PoolLimits& limits) { limits_ = limits; }
+
+  // PAUSE: no client gets a server (new ones queue), servers that come back close,
+  // no server opens. RESUME lifts it; room goes to waiters through room_appeared().
+  void set_paused(bool paused) { paused_ = paused; }
+  bool paused() const { return paused_; }
 
   // A client needs a server.
   enum class Next { TakeIdle, Open, Wait };
@@ -132,7 +140,8 @@ class PoolAccounting {
   bool should_give_way(const std::vector<ConnectionCap::Wait>& elsewhere) const;
   const Waiting* find(Ticket ticket) const;
 
-  const PoolLimits limits_;
+  PoolLimits limits_;
+  bool paused_ = false;
   ConnectionCap* const db_cap_;
   ConnectionCap* const user_cap_;
   int idle_ = 0, active_ = 0, login_ = 0;

@@ -94,6 +94,7 @@ Result<std::shared_ptr<Pool>, protocol::ClientError> PoolRegistry::find_or_creat
                                   make_pool_settings(*config_, *db, pool_user), caps, worker_count_);
     caps.database->add_member(pool);
     caps.user->add_member(pool);
+    if (all_paused_ || paused_databases_.count(database) != 0) pool->pause();
   }
   return pool;
 }
@@ -112,10 +113,75 @@ std::shared_ptr<ConnectionCap> PoolRegistry::cap_locked(std::map<std::string, st
 
 void PoolRegistry::reconfigure(std::shared_ptr<const config::Config> config,
                                std::shared_ptr<const auth::UserList> users, std::shared_ptr<const ServerTls> tls) {
+  std::vector<std::pair<std::shared_ptr<Pool>, PoolSettings>> resized;
+  {
+    std::lock_guard lock(mutex_);
+    config_ = std::move(config);
+    users_ = std::move(users);
+    server_tls_ = std::move(tls);
+    for (const auto& [key, pool] : pools_) {
+      const config::DatabaseEntry* db = config_->find_database(key.first);
+      if (db == nullptr && config_->fallback_db) db = &*config_->fallback_db;
+      if (db != nullptr) resized.emplace_back(pool, make_pool_settings(*config_, *db, key.second));
+    }
+  }
+  // Outside the registry's lock: a pool takes its own.
+  for (const auto& [pool, settings] : resized) pool->reconfigure(settings);
+}
+
+bool PoolRegistry::pause(const std::string& database) {
+  std::vector<std::shared_ptr<Pool>> affected;
+  {
+    std::lock_guard lock(mutex_);
+    if (all_paused_ || (!database.empty() && paused_databases_.count(database) != 0)) return false;
+    if (database.empty()) {
+      all_paused_ = true;
+    } else {
+      paused_databases_.insert(database);
+    }
+    for (const auto& [key, pool] : pools_) {
+      if (database.empty() || key.first == database) affected.push_back(pool);
+    }
+  }
+  for (const auto& pool : affected) pool->pause();
+  return true;
+}
+
+bool PoolRegistry::resume(const std::string& database) {
+  std::vector<std::shared_ptr<Pool>> affected;
+  {
+    std::lock_guard lock(mutex_);
+    if (database.empty()) {
+      if (!all_paused_ && paused_databases_.empty()) return false;
+      all_paused_ = false;
+      paused_databases_.clear();
+    } else {
+      if (paused_databases_.erase(database) == 0) return false;
+      if (all_paused_) return true;  // still paused as a whole
+    }
+    for (const auto& [key, pool] : pools_) {
+      if (database.empty() || key.first == database) affected.push_back(pool);
+    }
+  }
+  for (const auto& pool : affected) pool->resume();
+  return true;
+}
+
+bool PoolRegistry::paused(const std::string& database) const {
   std::lock_guard lock(mutex_);
-  config_ = std::move(config);
-  users_ = std::move(users);
-  server_tls_ = std::move(tls);
+  return all_paused_ || paused_databases_.count(database) != 0;
+}
+
+bool PoolRegistry::all_paused() const {
+  std::lock_guard lock(mutex_);
+  return all_paused_;
+}
+
+bool PoolRegistry::drained(const std::string& database) const {
+  for (const auto& pool : pools()) {
+    if ((database.empty() || pool->database() == database) && !pool->drained()) return false;
+  }
+  return true;
 }
 
 void PoolRegistry::create_forced_user_pools() {

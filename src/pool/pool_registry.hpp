@@ -3,6 +3,7 @@
 // [databases] entry (or the "*" fallback). Shared: guarded by mutex_.
 
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,9 +32,20 @@ class PoolRegistry {
   void create_forced_user_pools();
   // TLS towards PostgreSQL for pools created from now on (null: plain).
   void set_server_tls(std::shared_ptr<const ServerTls> tls);
-  // RELOAD: pools created from now on follow the new configuration and auth_file.
+  // RELOAD: pools created from now on follow the new configuration and auth_file;
+  // open pools take the new sizes and server timeouts at once.
   void reconfigure(std::shared_ptr<const config::Config> config, std::shared_ptr<const auth::UserList> users,
                    std::shared_ptr<const ServerTls> tls);
+  // PAUSE / RESUME of one database (by its client-side name) or, with an empty
+  // name, of all. Pools created while paused start paused. False when the state
+  // does not change (already paused, or not paused).
+  bool pause(const std::string& database);
+  bool resume(const std::string& database);
+  bool paused(const std::string& database) const;
+  bool all_paused() const;
+  // No server left in the paused pools of `database` (empty: all).
+  bool drained(const std::string& database) const;
+
   // The janitor's round: every pool's upkeep.
   void maintain(net::WorkerGroup& workers);
 
@@ -47,6 +59,8 @@ class PoolRegistry {
   size_t worker_count_;
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<Pool>> pools_;
+  bool all_paused_ = false;
+  std::set<std::string> paused_databases_;
   // max_db_connections per client-side database name, max_user_connections per pool user.
   std::map<std::string, std::shared_ptr<ConnectionCap>> database_caps_, user_caps_;
 };

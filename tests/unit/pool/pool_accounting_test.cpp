@@ -36,6 +36,30 @@ TEST(PoolAccounting, OpensUpToPoolSizeThenQueues) {
   EXPECT_DOUBLE_EQ(counts.max_wait_s, 3.0);
 }
 
+TEST(PoolAccounting, LargerLimitsLetWaitersOpenAndSmallerOnesShrinkUnderLoad) {
+  PoolAccounting pool(limits(1), nullptr, nullptr);
+  ASSERT_EQ(pool.acquire(t0).next, Next::Open);
+  pool.login_succeeded();
+  Ticket waiting = pool.acquire(at(1)).ticket;
+  EXPECT_FALSE(pool.room_appeared(at(2))) << "pool_size 1 is full";
+  pool.set_limits(limits(3));
+  EXPECT_EQ(pool.room_appeared(at(2)), waiting) << "RELOAD raised pool_size: the waiter may open a server";
+  pool.login_succeeded();
+  EXPECT_EQ(pool.counts(at(2)).active, 2);
+
+  EXPECT_EQ(pool.acquire(at(3)).next, Next::Open) << "room for a third";
+  pool.login_succeeded();
+  auto queued = pool.acquire(at(3));
+  ASSERT_EQ(queued.next, Next::Wait);
+  pool.set_limits(limits(1));
+  // Three servers for a pool_size of 1: two close as they come back, though a client waits.
+  EXPECT_EQ(pool.release().what, Return::Close);
+  EXPECT_EQ(pool.release().what, Return::Close);
+  auto last = pool.release();
+  EXPECT_EQ(last.what, Return::HandOver) << "at the new size, servers serve waiters again";
+  EXPECT_EQ(last.ticket, queued.ticket);
+}
+
 TEST(PoolAccounting, ReleasedServerGoesToOldestWaiterThenIdle) {
   PoolAccounting pool(limits(1), nullptr, nullptr);
   ASSERT_EQ(pool.acquire(t0).next, Next::Open);
