@@ -1,6 +1,8 @@
 #include "admin/console.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <map>
 
 #include "admin/console_command.hpp"
 #include "admin/show_tables.hpp"
@@ -149,7 +151,30 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
       reply.table(show_stats_averages(totals_by_database(services_.pools->pools()), services_.stats->averages()));
     } else if (what == "totals") {
       reply.table(show_totals(totals_by_database(services_.pools->pools()), services_.stats->averages()));
-    } else if (what == "clients" || what == "servers" || what == "fds" || what == "sockets" ||
+    } else if (what == "clients") {
+      ResultSet rs = socket_table();
+      auto records = services_.clients->records();
+      std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+      int64_t now = session::wall_clock_us();
+      for (const auto& record : records) add_client_row(rs, *record, now);
+      reply.table(rs);
+    } else if (what == "servers") {
+      ResultSet rs = socket_table();
+      std::map<uint64_t, std::shared_ptr<session::ClientRecord>> by_server;
+      for (const auto& record : services_.clients->records()) {
+        uint64_t server = record->linked_server.load(std::memory_order_relaxed);
+        if (server != 0) by_server[server] = record;
+      }
+      for (const auto& pool : services_.pools->pools()) {
+        for (const auto& view : pool->servers()) {
+          auto user = view.idle ? by_server.end() : by_server.find(view.info->id);
+          bool linked = user != by_server.end();
+          add_server_row(rs, *view.info, view.idle, linked ? user->second->id : 0,
+                         linked ? user->second->application_name : std::string());
+        }
+      }
+      reply.table(rs);
+    } else if ( what == "fds" || what == "sockets" ||
                what == "active_sockets" || what == "mem") {
       reply.error("SHOW " + what + " is not supported yet");
     } else {
@@ -181,6 +206,20 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
         protocol::write_error_response(out, {"ERROR", "F0000", "RELOAD failed, see logs for additional details"});
       } else {
         reply.complete("RELOAD");
+      }
+    } else if (verb == "kill_client") {
+      uint64_t id = 0;
+      auto parsed = std::from_chars(command->argument.data(), command->argument.data() + command->argument.size(), id);
+      std::shared_ptr<session::ClientRecord> target;
+      if (command->argument.empty() || parsed.ec != std::errc() ||
+          parsed.ptr != command->argument.data() + command->argument.size()) {
+        reply.error("invalid client pointer supplied");
+      } else if (!(target = services_.clients->find_record(id))) {
+        reply.error("client not found");
+      } else {
+        BW_LOG_INFO("KILL_CLIENT {} command issued", id);
+        target->kill();
+        reply.complete("KILL_CLIENT");
       }
     } else if (verb == "resume") {
       const std::string& db = command->argument;

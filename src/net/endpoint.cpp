@@ -17,11 +17,9 @@ Endpoint unix_endpoint(const std::string& path) {
   return Endpoint(asio::local::stream_protocol::endpoint(path));
 }
 
-std::pair<std::string, int> peer_address(const Socket& socket) {
-  asio::error_code ec;
-  Endpoint remote = socket.remote_endpoint(ec);
-  if (ec) return {"?", 0};
-  const sockaddr* address = remote.data();
+namespace {
+std::pair<std::string, int> address_of(const Endpoint& endpoint) {
+  const sockaddr* address = endpoint.data();
   if (address->sa_family == AF_INET) {
     asio::ip::tcp::endpoint tcp;
     std::memcpy(tcp.data(), address, sizeof(sockaddr_in));
@@ -33,6 +31,21 @@ std::pair<std::string, int> peer_address(const Socket& socket) {
     return {tcp.address().to_string(), tcp.port()};
   }
   return {"unix", 0};
+}
+}  // namespace
+
+std::pair<std::string, int> peer_address(const Socket& socket) {
+  asio::error_code ec;
+  Endpoint remote = socket.remote_endpoint(ec);
+  if (ec) return {"?", 0};
+  return address_of(remote);
+}
+
+std::pair<std::string, int> local_address(const Socket& socket) {
+  asio::error_code ec;
+  Endpoint local = socket.local_endpoint(ec);
+  if (ec) return {"?", 0};
+  return address_of(local);
 }
 
 std::string describe_peer(const Socket& socket) {

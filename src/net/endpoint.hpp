@@ -18,6 +18,7 @@ Endpoint unix_endpoint(const std::string& path);
 std::string describe_peer(const Socket& socket);
 // Remote address and port apart ("unix", 0 for unix sockets), for SHOW CLIENTS later.
 std::pair<std::string, int> peer_address(const Socket& socket);
+std::pair<std::string, int> local_address(const Socket& socket);
 
 // Who is at the other end, for access rules: a unix-socket peer's user id, or a TCP
 // peer's address bytes (an IPv4-mapped IPv6 address is given as IPv4).

@@ -4,6 +4,7 @@
 
 #include "base/assert.hpp"
 #include "base/log.hpp"
+#include "net/endpoint.hpp"
 #include "protocol/message_writer.hpp"
 #include "protocol/sqlstate.hpp"
 
@@ -390,6 +391,21 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::co
     co_return unexpected(std::move(error));
   }
   BW_LOG_INFO("S-{:#x}: {}/{}@{} new connection to server", id, database_, user_, (*connected)->address);
+  auto info = std::make_shared<ServerInfo>();
+  info->id = id;
+  info->user = user_;
+  info->database = database_;
+  std::tie(info->addr, info->port) = net::peer_address((*connected)->stream.socket());
+  std::tie(info->local_addr, info->local_port) = net::local_address((*connected)->stream.socket());
+  if (const auto* tls = (*connected)->stream.tls()) info->tls = tls->version() + "/" + tls->cipher();
+  info->remote_pid = static_cast<int>((*connected)->key.process_id);
+  info->connect_time = std::chrono::system_clock::now();
+  (*connected)->info = info;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(server_infos_, [](const auto& weak) { return weak.expired(); });
+    server_infos_.push_back(info);
+  }
   co_return std::move(*connected);
 }
 
@@ -501,53 +517,6 @@ void Pool::maintain(net::WorkerGroup& workers) {
   for (net::Worker* worker : on) {
     asio::co_spawn(worker->io(), open_spare_server(*worker), asio::detached);
   }
-}
-
-void Pool::reconfigure(const PoolSettings& fresh) {
-  std::vector<std::shared_ptr<Waiter>> granted;
-  {
-    Guard lock(*this);
-    accounting_.set_limits(fresh.limits);
-    server_lifetime_s_.store(fresh.server_lifetime_s, std::memory_order_relaxed);
-    server_idle_timeout_s_.store(fresh.server_idle_timeout_s, std::memory_order_relaxed);
-    server_login_retry_s_.store(fresh.server_login_retry_s, std::memory_order_relaxed);
-    min_pool_size_.store(fresh.limits.min_pool_size, std::memory_order_relaxed);
-    // A larger pool: clients that waited may open servers now.
-    while (auto ticket = accounting_.room_appeared(Clock::now())) granted.push_back(grant_locked(ticket));
-  }
-  for (const auto& waiter : granted) wake(waiter);
-  // A smaller one: idle servers beyond it close now, busy ones as they come back.
-  close_idle_servers_due(Clock::now());
-}
-
-void Pool::pause() {
-  {
-    Guard lock(*this);
-    accounting_.set_paused(true);
-  }
-  close_idle_servers_due(Clock::now());
-}
-
-void Pool::resume() {
-  // Idle servers left from the pause close first: room then goes to waiters in order.
-  close_idle_servers_due(Clock::now());
-  std::vector<std::shared_ptr<Waiter>> granted;
-  {
-    Guard lock(*this);
-    accounting_.set_paused(false);
-    while (auto ticket = accounting_.room_appeared(Clock::now())) granted.push_back(grant_locked(ticket));
-  }
-  for (const auto& waiter : granted) wake(waiter);
-}
-
-bool Pool::paused() const {
-  std::lock_guard lock(mutex_);
-  return accounting_.paused();
-}
-
-bool Pool::drained() const {
-  std::lock_guard lock(mutex_);
-  return accounting_.total() == 0;
 }
 
 void Pool::close_idle_servers() {

@@ -123,6 +123,13 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
 
   using Counts = PoolAccounting::Counts;
   Counts counts() const;
+  // SHOW SERVERS: every logged-in server of the pool, idle or lent to a client.
+  struct ServerView {
+    std::shared_ptr<const ServerInfo> info;
+    bool idle = false;
+  };
+  std::vector<ServerView> servers() const;
+
   PoolStats& stats() { return stats_; }
   const PoolStats& stats() const { return stats_; }
 
@@ -189,6 +196,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   std::optional<ConnectionCap::Wait> published_wait_;
   std::optional<auth::scram::PassThroughKeys> scram_keys_;
   std::optional<std::string> login_secret_;
+  std::vector<std::weak_ptr<const ServerInfo>> server_infos_;
 };
 
 }  // namespace breakwater::pool

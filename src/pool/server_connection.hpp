@@ -3,6 +3,7 @@
 // session's ServerLease while linked; only the Pool's lock guards moves between them.
 
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,16 @@ class ParameterMap {
   std::vector<std::string> folded_names_;
 };
 
+// What SHOW SERVERS tells about a server: fixed once it has logged in, owned by
+// the connection (a pool keeps weak references, so a closed server drops out).
+struct ServerInfo {
+  uint64_t id = 0;
+  std::string user, database, addr, local_addr, tls;
+  int port = 0, local_port = 0;
+  int remote_pid = 0;
+  std::chrono::system_clock::time_point connect_time{};
+};
+
 struct ServerConnection {
   ServerConnection(uint64_t id_, net::Socket socket, int worker_id_)
       : id(id_), stream(std::move(socket)), worker_id(worker_id_) {}
@@ -44,6 +55,7 @@ struct ServerConnection {
   std::chrono::steady_clock::time_point idle_since{};
   // Known after the first move; saves a getsockname() at every later one.
   std::optional<asio::generic::stream_protocol> protocol;
+  std::shared_ptr<const ServerInfo> info;
 
   // Moves the socket onto another worker's event loop (release the fd, register
   // it with the target's reactor). The socket must have no operation pending.

@@ -30,7 +30,8 @@ bool ClientRegistry::try_admit(int max_client_conn) {
 
 void ClientRegistry::leave() { clients_.fetch_sub(1, std::memory_order_relaxed); }
 
-std::pair<protocol::BackendKeyData, std::shared_ptr<CancelRoute>> ClientRegistry::register_client() {
+std::pair<protocol::BackendKeyData, std::shared_ptr<CancelRoute>> ClientRegistry::register_client(
+    std::shared_ptr<ClientRecord> record) {
   auto route = std::make_shared<CancelRoute>();
   std::lock_guard lock(mutex_);
   while (true) {
@@ -41,7 +42,7 @@ std::pair<protocol::BackendKeyData, std::shared_ptr<CancelRoute>> ClientRegistry
     key.process_id = words[0] & 0x7fffffff;  // clients print it as a signed pid
     key.secret_key = words[1];
     if (key.process_id == 0 || routes_.contains(key.process_id)) continue;
-    routes_.emplace(key.process_id, std::make_pair(key.secret_key, route));
+    routes_.emplace(key.process_id, Entry{key.secret_key, route, std::move(record)});
     return {key, route};
   }
 }
@@ -56,13 +57,30 @@ int ClientRegistry::logged_in() const {
   return static_cast<int>(routes_.size());
 }
 
+std::vector<std::shared_ptr<ClientRecord>> ClientRegistry::records() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<ClientRecord>> all;
+  for (const auto& [pid, entry] : routes_) {
+    if (entry.record) all.push_back(entry.record);
+  }
+  return all;
+}
+
+std::shared_ptr<ClientRecord> ClientRegistry::find_record(uint64_t id) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [pid, entry] : routes_) {
+    if (entry.record && entry.record->id == id) return entry.record;
+  }
+  return nullptr;
+}
+
 std::shared_ptr<CancelRoute> ClientRegistry::find(protocol::BackendKeyData key) const {
   std::lock_guard lock(mutex_);
   auto it = routes_.find(key.process_id);
   if (it == routes_.end()) return nullptr;
-  uint32_t expected = it->second.first;
+  uint32_t expected = it->second.secret;
   if (CRYPTO_memcmp(&expected, &key.secret_key, sizeof expected) != 0) return nullptr;
-  return it->second.second;
+  return it->second.route;
 }
 
 }  // namespace breakwater::session

@@ -8,9 +8,11 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "pool/pool.hpp"
 #include "protocol/backend_messages.hpp"
+#include "session/client_record.hpp"
 
 namespace breakwater::session {
 
@@ -35,8 +37,12 @@ class ClientRegistry {
   // Clients past login (they hold a BackendKeyData).
   int logged_in() const;
 
-  // A fresh BackendKeyData for a client and its cancel route.
-  std::pair<protocol::BackendKeyData, std::shared_ptr<CancelRoute>> register_client();
+  // A fresh BackendKeyData for a client and its cancel route; `record` makes it
+  // visible to SHOW CLIENTS and KILL_CLIENT.
+  std::pair<protocol::BackendKeyData, std::shared_ptr<CancelRoute>> register_client(
+      std::shared_ptr<ClientRecord> record = nullptr);
+  std::vector<std::shared_ptr<ClientRecord>> records() const;
+  std::shared_ptr<ClientRecord> find_record(uint64_t id) const;
   void unregister_client(protocol::BackendKeyData key);
   // The route for a cancel request; the secret is compared in constant time.
   std::shared_ptr<CancelRoute> find(protocol::BackendKeyData key) const;
@@ -44,7 +50,12 @@ class ClientRegistry {
  private:
   std::atomic<int> clients_{0};
   mutable std::mutex mutex_;
-  std::unordered_map<uint32_t, std::pair<uint32_t, std::shared_ptr<CancelRoute>>> routes_;
+  struct Entry {
+    uint32_t secret;
+    std::shared_ptr<CancelRoute> route;
+    std::shared_ptr<ClientRecord> record;
+  };
+  std::unordered_map<uint32_t, Entry> routes_;
 };
 
 }  // namespace breakwater::session

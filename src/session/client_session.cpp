@@ -55,6 +55,7 @@ class ClientSession {
         stream_(connection_, protocol::Direction::Frontend, static_cast<uint32_t>(config_.max_packet_size)),
         id_(next_client_id.fetch_add(1, std::memory_order_relaxed)),
         peer_(net::describe_peer(connection_.socket())),
+        connected_at_(std::chrono::system_clock::now()),
         started_(Clock::now()) {}
   ~ClientSession() {
     if (pool_) pool_->client_left();
@@ -166,7 +167,7 @@ class ClientSession {
         {"DateStyle", "ISO"}, {"TimeZone", "GMT"}, {"standard_conforming_strings", "on"},
         {"integer_datetimes", "on"}, {"application_name", ""}};
     for (const auto& [name, value] : parameters) protocol::write_parameter_status(out, name, value);
-    auto [key, route] = context_.clients->register_client();
+    auto [key, route] = context_.clients->register_client(make_record());
     key_ = key;
     cancel_route_ = std::move(route);
     registered_ = true;
@@ -192,9 +193,11 @@ class ClientSession {
   // session parameters.
   asio::awaitable<Result<void, ClientError>> link() {
     auto asked = Clock::now();
+    set_state(ClientRecord::State::Waiting);
     auto lease = co_await pool_->acquire(worker_);
     if (!lease) co_return unexpected(lease.error());
     lease_ = std::move(*lease);
+    set_state(ClientRecord::State::Active);
     stats_->add(pool::PoolStats::ServerAssignments, 1);
     stats_->add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                                       Clock::now() - asked).count()));
@@ -216,8 +219,58 @@ class ClientSession {
   // Transaction/statement pooling: the server goes back at the release point,
   // carrying what the client changed with SET into its own parameter list.
   asio::awaitable<void> unlink() {
+    set_state(ClientRecord::State::Idle);
     adopt_server_parameters();
     co_await return_server(true, pool_->settings().server_reset_query_always);
+  }
+
+  // What SHOW CLIENTS shows of this client; KILL_CLIENT closes it from this worker.
+  std::shared_ptr<ClientRecord> make_record() {
+    auto record = std::make_shared<ClientRecord>();
+    record->id = id_;
+    record->user = params_.user;
+    record->database = params_.database;
+    std::tie(record->addr, record->port) = net::peer_address(connection_.socket());
+    std::tie(record->local_addr, record->local_port) = net::local_address(connection_.socket());
+    if (on_tls_) record->tls = connection_.tls()->version() + "/" + connection_.tls()->cipher();
+    for (const auto& [name, value] : params_.tracked) {
+      if (name == "application_name") record->application_name = value;
+    }
+    record->connect_time = connected_at_;
+    record->request_time_us.store(wall_clock_us(), std::memory_order_relaxed);
+    record->kill = [io = &worker_.io(), alive = alive_, this] {
+      asio::post(*io, [alive, this] {
+        if (*alive) kill_from_console();
+      });
+    };
+    record_ = record;
+    return record;
+  }
+
+  void kill_from_console() {
+    killed_ = true;
+    // Only a client with no server output in flight can be told why without
+    // cutting a message in two.
+    if (record_ && record_->state.load(std::memory_order_relaxed) != ClientRecord::State::Active) {
+      protocol::ByteBuffer out;
+      protocol::write_error_response(out, {"FATAL", sqlstate::kProtocolViolation, "admin forced disconnect"});
+      connection_.send_quietly(asio::buffer(out));
+    }
+    asio::error_code ignored;
+    connection_.socket().shutdown(asio::socket_base::shutdown_both, ignored);
+    connection_.socket().close(ignored);
+  }
+
+  void set_state(ClientRecord::State state) {
+    if (!record_) return;
+    if (state == ClientRecord::State::Waiting) {
+      int64_t now = wall_clock_us();
+      record_->wait_since_us.store(now, std::memory_order_relaxed);
+      record_->request_time_us.store(now, std::memory_order_relaxed);
+    }
+    record_->linked_server.store(state == ClientRecord::State::Active && lease_ ? lease_->id : 0,
+                                 std::memory_order_relaxed);
+    record_->state.store(state, std::memory_order_relaxed);
   }
 
   void adopt_server_parameters() {
@@ -273,7 +326,7 @@ class ClientSession {
     protocol::ByteBuffer out;
     protocol::write_authentication(out, protocol::AuthCode::Ok);
     for (const auto& [name, value] : reported.items()) protocol::write_parameter_status(out, name, value);
-    auto [key, route] = context_.clients->register_client();
+    auto [key, route] = context_.clients->register_client(make_record());
     key_ = key;
     cancel_route_ = std::move(route);
     registered_ = true;
@@ -292,7 +345,9 @@ class ClientSession {
     std::optional<ClientError> tell_client;
     bool server_reusable = false;
     if (!outcome) {
-      if (login_timed_out_) {
+      if (killed_) {
+        reason = "admin forced disconnect";
+      } else if (login_timed_out_) {
         reason = "client_login_timeout";
       } else if (outcome.error().sqlstate.empty()) {
         // A failed TLS handshake cannot be told to the client: the log is the only trace.
@@ -314,7 +369,7 @@ class ClientSession {
           reason = "Long transactions not allowed";
           tell_client = ClientError{sqlstate::kProtocolViolation, reason, {}, "ERROR"};
           break;
-        case RelayEnd::ClientGone: reason = "client unexpected eof"; break;
+        case RelayEnd::ClientGone: reason = killed_ ? "admin forced disconnect" : "client unexpected eof"; break;
         case RelayEnd::ServerGone:
           reason = "server conn crashed?";
           tell_client = ClientError{sqlstate::kProtocolViolation, "server conn crashed?"};
@@ -376,6 +431,9 @@ class ClientSession {
   pool::MessageStream stream_;
   uint64_t id_;
   std::string peer_;
+  std::chrono::system_clock::time_point connected_at_;
+  std::shared_ptr<ClientRecord> record_;
+  bool killed_ = false;
   std::string prefix_;
   Clock::time_point started_;
   ClientParameters params_;

@@ -247,3 +247,60 @@ def test_stats_period_averages_and_log_stats(make_breakwater):
     wait_until(lambda: "stats: postgres: " in bw.log(), what="a log_stats line")
     line = next(l for l in bw.log().splitlines() if "stats: postgres: " in l and "xacts/s" in l)
     assert " queries/s, " in line and " B/s, " in line and " us, wait " in line
+
+
+SOCKET_COLUMNS = ["type", "user", "database", "replication", "state", "addr", "port", "local_addr", "local_port",
+                  "connect_time", "request_time", "wait", "wait_us", "close_needed", "ptr", "link", "remote_pid",
+                  "tls", "application_name", "prepared_statements", "id"]
+
+
+def test_show_clients_and_servers_link_each_other(console_bw, postgres):
+    app = psycopg.connect(console_bw.dsn(application_name="reporting"))  # a transaction stays open: linked
+    app.execute("SELECT 1")
+    names, description, clients = show(console_bw, "CLIENTS")
+    assert names == SOCKET_COLUMNS
+    types = dict(zip(names, (c.type_code for c in description)))
+    assert types["connect_time"] == 1114 and types["port"] == INT4
+    mine = next(c for c in clients if c["application_name"] == "reporting")
+    assert mine["type"] == "C" and mine["user"] == "postgres" and mine["database"] == "postgres"
+    assert mine["state"] == "active" and mine["addr"] == "127.0.0.1" and mine["local_port"] == console_bw.port
+    assert mine["link"].startswith("S-0x")
+    console_row = next(c for c in clients if c["database"] == "pgbouncer")
+    assert console_row["state"] == "idle" and console_row["link"] == ""
+
+    names, _, servers = show(console_bw, "SERVERS")
+    assert names == SOCKET_COLUMNS
+    linked = next(s for s in servers if s["ptr"] == mine["link"])
+    assert linked["type"] == "S" and linked["state"] == "active" and linked["link"] == mine["ptr"]
+    assert linked["port"] == postgres.port and linked["application_name"] == "reporting"
+    pids = postgres.sql("SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'reporting'")
+    assert str(linked["remote_pid"]) in pids.split(",")
+    app.rollback()
+    _, _, servers = show(console_bw, "SERVERS")
+    assert next(s for s in servers if s["id"] == linked["id"])["state"] == "idle"
+    app.close()
+
+
+def test_kill_client_drops_that_client_only(console_bw):
+    victim = psycopg.connect(console_bw.dsn(application_name="victim"), autocommit=True)
+    bystander = psycopg.connect(console_bw.dsn(application_name="bystander"), autocommit=True)
+    victim.execute("SELECT 1")
+    bystander.execute("SELECT 1")
+    _, _, clients = show(console_bw, "CLIENTS")
+    target = next(c for c in clients if c["application_name"] == "victim")
+    with console(console_bw, "watcher") as conn:
+        with pytest.raises(psycopg.errors.ProtocolViolation, match="admin access needed"):
+            conn.execute(f"KILL_CLIENT {target['id']}")
+    with console(console_bw) as conn:
+        with pytest.raises(psycopg.errors.ProtocolViolation, match="client not found"):
+            conn.execute("KILL_CLIENT 999999")
+        with pytest.raises(psycopg.errors.ProtocolViolation, match="invalid client pointer supplied"):
+            conn.execute("KILL_CLIENT abc")
+        conn.execute(f"KILL_CLIENT {target['id']}")
+    with pytest.raises(psycopg.OperationalError):
+        victim.execute("SELECT 2")
+    assert bystander.execute("SELECT 3").fetchone()[0] == 3
+    wait_until(lambda: "admin forced disconnect" in console_bw.log(), what="the log line")
+    _, _, clients = show(console_bw, "CLIENTS")
+    assert all(c["application_name"] != "victim" for c in clients)
+    bystander.close()
