@@ -235,8 +235,16 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
       }
     } else if (verb == "shutdown" && command->argument.empty()) {
       BW_LOG_INFO("SHUTDOWN command issued");
-      services_.shutdown();
+      services_.shutdown(ShutdownMode::Immediate);
       reply.complete("SHUTDOWN");
+    } else if (verb == "shutdown" &&
+               (command->argument == "wait_for_servers" || command->argument == "wait_for_clients")) {
+      const bool servers = command->argument == "wait_for_servers";
+      BW_LOG_INFO("SHUTDOWN {} command issued", servers ? "WAIT_FOR_SERVERS" : "WAIT_FOR_CLIENTS");
+      services_.shutdown(servers ? ShutdownMode::WaitForServers : ShutdownMode::WaitForClients);
+      reply.complete("SHUTDOWN");
+    } else if (verb == "shutdown") {
+      invalid();
     } else {
       reply.error(verb + " is not supported yet");
     }

@@ -17,6 +17,8 @@
 
 namespace breakwater::admin {
 
+enum class ShutdownMode { Immediate, WaitForServers, WaitForClients };
+
 // What the console reads and drives, supplied by the composition root.
 struct ConsoleServices {
   std::function<std::shared_ptr<const config::Config>()> config;
@@ -25,7 +27,7 @@ struct ConsoleServices {
   session::ClientRegistry* clients = nullptr;
   std::function<Result<void>()> reload;                                              // RELOAD
   std::function<Result<void>(const std::string& key, const std::string& value)> set;  // SET key = value
-  std::function<void()> shutdown;                                                    // SHUTDOWN
+  std::function<void(ShutdownMode)> shutdown;                                        // SHUTDOWN [WAIT_FOR_*]
   const StatsPeriods* stats = nullptr;                                               // averages per stats_period
   std::string version;  // SHOW VERSION
 };

@@ -167,7 +167,7 @@ int run_server(const CliOptions& options) {
       config, files->users, files->hba, files->client_tls, &pools, &clients, nullptr}));
   LiveConfiguration live(options, pools, clients, live_context);
   asio::io_context control;
-  std::function<void()> shut_down_now;
+  std::function<void(admin::ShutdownMode)> shut_down;
   admin::StatsPeriods stats_periods;
   admin::Console console(admin::ConsoleServices{
       .config = [&live] { return live.current()->config; },
@@ -176,7 +176,9 @@ int run_server(const CliOptions& options) {
       .clients = &clients,
       .reload = [&live] { return live.reload(); },
       .set = [&live](const std::string& key, const std::string& value) { return live.set(key, value); },
-      .shutdown = [&control, &shut_down_now] { asio::post(control, [&shut_down_now] { shut_down_now(); }); },
+      .shutdown = [&control, &shut_down](admin::ShutdownMode mode) {
+        asio::post(control, [&shut_down, mode] { shut_down(mode); });
+      },
       .stats = &stats_periods,
       .version = "PgBouncer 1.25.0 compatible, " + version_string(),
   });
@@ -199,21 +201,31 @@ int run_server(const CliOptions& options) {
     if (!switched) return fail(switched.error());
   }
 
+  // Safe shutdowns stop accepting, then exit once the servers are released
+  // (WAIT_FOR_SERVERS: every pool paused, so transactions finish and nothing new
+  // starts) or once every client has left (WAIT_FOR_CLIENTS).
   bool shutting_down = false;
   asio::steady_timer drain_timer(control);
-  std::function<void()> drain = [&] {
-    if (clients.connected() == 0) {
+  std::function<void(admin::ShutdownMode)> drain = [&](admin::ShutdownMode mode) {
+    bool done = mode == admin::ShutdownMode::WaitForServers ? pools.drained("") : clients.connected() == 0;
+    if (done) {
       control.stop();
       return;
     }
-    drain_timer.expires_after(std::chrono::milliseconds(100));
-    drain_timer.async_wait([&](asio::error_code ec) {
-      if (!ec) drain();
+    drain_timer.expires_after(std::chrono::milliseconds(50));
+    drain_timer.async_wait([&, mode](asio::error_code ec) {
+      if (!ec) drain(mode);
     });
   };
-  shut_down_now = [&] {
-    remove_pidfile(config->pidfile);
-    log_and_exit(0);
+  shut_down = [&](admin::ShutdownMode mode) {
+    if (mode == admin::ShutdownMode::Immediate || shutting_down) {
+      remove_pidfile(config->pidfile);
+      log_and_exit(0);
+    }
+    shutting_down = true;
+    (*listeners)->close();
+    if (mode == admin::ShutdownMode::WaitForServers) pools.pause("");
+    drain(mode);
   };
   watch_signals(control, {
                              .safe_shutdown =
@@ -223,10 +235,8 @@ int run_server(const CliOptions& options) {
                                      control.stop();
                                      return;
                                    }
-                                   shutting_down = true;
-                                   BW_LOG_INFO("got SIGINT, shutting down once all clients have left");
-                                   (*listeners)->close();
-                                   drain();
+                                   BW_LOG_INFO("got SIGINT, shutting down once transactions have finished");
+                                   shut_down(admin::ShutdownMode::WaitForServers);
                                  },
                              .immediate_shutdown =
                                  [&] {

@@ -142,3 +142,33 @@ def test_reload_resizes_an_open_pool(bw, postgres):
         for thread in threads:
             thread.join(timeout=10)
     assert errors == []
+
+
+def test_sigint_waits_for_open_transactions_not_for_idle_clients(bw):
+    idle = psycopg.connect(bw.dsn(dbname="livectl"), autocommit=True, prepare_threshold=None)
+    idle.execute("SELECT 1")
+    busy = psycopg.connect(bw.dsn(dbname="livectl"), autocommit=True, prepare_threshold=None)
+    busy.execute("BEGIN")
+    busy.execute("SELECT 1")
+    bw.proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    assert bw.proc.poll() is None, "a transaction is still open"
+    assert busy.execute("SELECT 2").fetchone()[0] == 2, "the open transaction carries on"
+    busy.execute("COMMIT")
+    # Transaction pooling: an idle client holds no server, so nothing is left to wait for.
+    assert bw.proc.wait(timeout=10) == 0
+    idle.close()
+    busy.close()
+
+
+def test_shutdown_wait_for_clients(bw):
+    app = psycopg.connect(bw.dsn(dbname="livectl"), autocommit=True, prepare_threshold=None)
+    with console(bw) as conn:
+        conn.execute("SHUTDOWN WAIT_FOR_CLIENTS")
+        with pytest.raises(psycopg.errors.ProtocolViolation, match="invalid command"):
+            conn.execute("SHUTDOWN NOW")
+    time.sleep(0.3)
+    assert bw.proc.poll() is None, "a client is still connected"
+    assert app.execute("SELECT 5").fetchone()[0] == 5
+    app.close()
+    assert bw.proc.wait(timeout=10) == 0
