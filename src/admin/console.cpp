@@ -1,6 +1,7 @@
 #include "admin/console.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <map>
 
@@ -92,6 +93,63 @@ asio::awaitable<protocol::ByteBuffer> Console::pause(const std::string& database
   co_return out;
 }
 
+bool Console::database_command(const std::string& verb, const std::string& database, protocol::ByteBuffer& out) {
+  Reply reply(out);
+  std::string tag = verb;
+  std::transform(tag.begin(), tag.end(), tag.begin(), [](unsigned char c) { return std::toupper(c); });
+  BW_LOG_INFO("{}{} command issued", tag, database.empty() ? "" : " '" + database + "'");
+  const bool needs_name = verb == "disable" || verb == "enable";
+  if (needs_name && database.empty()) {
+    reply.error("a database is required");
+    return false;
+  }
+  if (session::is_console_database(database)) {
+    reply.error("cannot " + verb + " admin db: " + database);
+    return false;
+  }
+  if (!database.empty() && !known_database(database)) {
+    reply.error("no such database: " + database);
+    return false;
+  }
+  if (verb == "disable" || verb == "enable") {
+    services_.pools->set_disabled(database, verb == "disable");
+  } else if (verb == "reconnect") {
+    services_.pools->reconnect(database);
+  } else {  // kill: drop its clients and servers now; new clients wait for RESUME
+    if (!services_.pools->pause(database)) {
+      reply.error("already suspended/paused");
+      return false;
+    }
+    for (const auto& record : services_.clients->records()) {
+      if (!session::is_console_database(record->database) && (database.empty() || record->database == database)) {
+        record->kill();
+      }
+    }
+    services_.pools->reconnect(database);
+  }
+  return true;
+}
+
+asio::awaitable<protocol::ByteBuffer> Console::wait_close(const std::string& database) {
+  protocol::ByteBuffer out;
+  Reply reply(out);
+  BW_LOG_INFO("WAIT_CLOSE{} command issued", database.empty() ? "" : " '" + database + "'");
+  if (session::is_console_database(database)) {
+    reply.error("cannot wait in admin db: " + database);
+  } else if (!database.empty() && !known_database(database)) {
+    reply.error("no such database: " + database);
+  } else {
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    while (services_.pools->close_needed(database) > 0) {
+      tick.expires_after(std::chrono::milliseconds(20));
+      co_await tick.async_wait(asio::use_awaitable);
+    }
+    reply.complete("WAIT_CLOSE");
+  }
+  protocol::write_ready_for_query(out, 'I');
+  co_return out;
+}
+
 protocol::ByteBuffer Console::answer(const std::string& query, const session::ConsoleClient& client) {
   protocol::ByteBuffer out;
   Reply reply(out);
@@ -117,9 +175,9 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
     } else if (what == "pools") {
       reply.table(show_pools(pools()));
     } else if (what == "databases") {
-      reply.table(show_databases(*config, pools(), [this](const std::string& name) {
-        return services_.pools->paused(name);
-      }));
+      reply.table(show_databases(
+          *config, pools(), [this](const std::string& name) { return services_.pools->paused(name); },
+          [this](const std::string& name) { return services_.pools->disabled(name); }));
     } else if (what == "users") {
       reply.table(show_users(*config, *services_.users(), pools()));
     } else if (what == "lists") {
@@ -169,7 +227,7 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
         for (const auto& view : pool->servers()) {
           auto user = view.idle ? by_server.end() : by_server.find(view.info->id);
           bool linked = user != by_server.end();
-          add_server_row(rs, *view.info, view.idle, linked ? user->second->id : 0,
+          add_server_row(rs, *view.info, view.idle, pool->needs_close(*view.info), linked ? user->second->id : 0,
                          linked ? user->second->application_name : std::string());
         }
       }
@@ -245,6 +303,12 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
       reply.complete("SHUTDOWN");
     } else if (verb == "shutdown") {
       invalid();
+    } else if (verb == "disable" || verb == "enable" || verb == "reconnect" || verb == "kill") {
+      if (database_command(verb, command->argument, out)) {
+        std::string tag = verb;
+        std::transform(tag.begin(), tag.end(), tag.begin(), [](unsigned char c) { return std::toupper(c); });
+        reply.complete(tag);
+      }
     } else {
       reply.error(verb + " is not supported yet");
     }
@@ -272,6 +336,8 @@ asio::awaitable<void> Console::serve(pool::MessageStream& stream, session::Conso
     protocol::ByteBuffer out;
     if (command && command->verb == "pause" && client.admin) {
       out = co_await pause(command->argument);
+    } else if (command && command->verb == "wait_close" && client.admin) {
+      out = co_await wait_close(command->argument);
     } else {
       out = answer(query, client);
     }

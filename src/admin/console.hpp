@@ -44,6 +44,10 @@ class Console : public session::ConsolePort {
  private:
   // PAUSE answers once the paused pools hold no server any more.
   asio::awaitable<protocol::ByteBuffer> pause(const std::string& database);
+  // WAIT_CLOSE answers once RECONNECT's servers have closed.
+  asio::awaitable<protocol::ByteBuffer> wait_close(const std::string& database);
+  // DISABLE, ENABLE, RECONNECT, KILL: checks the database and acts; false with the error written.
+  bool database_command(const std::string& verb, const std::string& database, protocol::ByteBuffer& out);
   bool known_database(const std::string& name) const;
 
   ConsoleServices services_;

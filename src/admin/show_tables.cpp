@@ -66,7 +66,8 @@ ResultSet show_pools(const std::vector<PoolView>& pools) {
 }
 
 ResultSet show_databases(const config::Config& config, const std::vector<PoolView>& pools,
-                         const std::function<bool(const std::string&)>& paused) {
+                         const std::function<bool(const std::string&)>& paused,
+                         const std::function<bool(const std::string&)>& disabled) {
   ResultSet rs({{"name", kText},
                 {"host", kText},
                 {"port", kInt},
@@ -97,7 +98,7 @@ ResultSet show_databases(const config::Config& config, const std::vector<PoolVie
                 db.hosts.size() > 1 ? text(db.load_balance_hosts) : null(),
                 number(db.max_db_connections.value_or(config.max_db_connections)), number(u.servers),
                 number(db.max_db_client_connections.value_or(config.max_db_client_connections)), number(u.clients),
-                number(paused(name) ? 1 : 0), number(0)});
+                number(paused(name) ? 1 : 0), number(disabled(name) ? 1 : 0)});
   };
   std::set<std::string> listed;
   for (const auto& db : config.databases) {
@@ -187,12 +188,12 @@ void add_client_row(ResultSet& rs, const session::ClientRecord& client, int64_t 
               text(client.application_name), number(0), number(static_cast<int64_t>(client.id))});
 }
 
-void add_server_row(ResultSet& rs, const pool::ServerInfo& server, bool idle, uint64_t linked_client,
+void add_server_row(ResultSet& rs, const pool::ServerInfo& server, bool idle, bool close_needed, uint64_t linked_client,
                     const std::string& application_name) {
   std::string connected = timestamp_text(server.connect_time);
   rs.add_row({text("S"), text(server.user), text(server.database), text("none"), text(idle ? "idle" : "active"),
               text(server.addr), number(server.port), text(server.local_addr), number(server.local_port),
-              text(connected), text(connected), number(0), number(0), number(0),
+              text(connected), text(connected), number(0), number(0), number(close_needed ? 1 : 0),
               text(fmt::format("S-{:#x}", server.id)),
               text(linked_client != 0 ? fmt::format("C-{:#x}", linked_client) : std::string()),
               number(server.remote_pid), text(server.tls), text(application_name), number(0),

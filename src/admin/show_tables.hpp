@@ -23,7 +23,8 @@ std::vector<PoolView> snapshot_pools(const std::vector<std::shared_ptr<pool::Poo
 
 ResultSet show_pools(const std::vector<PoolView>& pools);
 ResultSet show_databases(const config::Config& config, const std::vector<PoolView>& pools,
-                         const std::function<bool(const std::string&)>& paused);
+                         const std::function<bool(const std::string&)>& paused,
+                         const std::function<bool(const std::string&)>& disabled);
 ResultSet show_users(const config::Config& config, const auth::UserList& users, const std::vector<PoolView>& pools);
 ResultSet show_config(const config::Config& config);
 // SHOW CLIENTS (and, with the same columns, SHOW SERVERS).
@@ -31,7 +32,7 @@ ResultSet socket_table();
 void add_client_row(ResultSet& rs, const session::ClientRecord& client, int64_t now_us);
 std::string timestamp_text(std::chrono::system_clock::time_point when);
 // `linked_client`: the id of the client using it (0: none); `application_name` is that client's.
-void add_server_row(ResultSet& rs, const pool::ServerInfo& server, bool idle, uint64_t linked_client,
+void add_server_row(ResultSet& rs, const pool::ServerInfo& server, bool idle, bool close_needed, uint64_t linked_client,
                     const std::string& application_name);
 struct ListCounts {
   int databases = 0, users = 0, pools = 0, used_clients = 0, login_clients = 0, used_servers = 0;

@@ -167,6 +167,7 @@ int run_server(const CliOptions& options) {
       config, files->users, files->hba, files->client_tls, &pools, &clients, nullptr}));
   LiveConfiguration live(options, pools, clients, live_context);
   asio::io_context control;
+  auto signals = catch_signals(control);
   std::function<void(admin::ShutdownMode)> shut_down;
   admin::StatsPeriods stats_periods;
   admin::Console console(admin::ConsoleServices{
@@ -227,7 +228,7 @@ int run_server(const CliOptions& options) {
     if (mode == admin::ShutdownMode::WaitForServers) pools.pause("");
     drain(mode);
   };
-  watch_signals(control, {
+  watch_signals(signals, {
                              .safe_shutdown =
                                  [&] {
                                    if (shutting_down) {

@@ -23,11 +23,15 @@ void wait_next(const std::shared_ptr<asio::signal_set>& signals, const std::shar
 
 }  // namespace
 
-void watch_signals(asio::io_context& io, SignalActions actions) {
+std::shared_ptr<asio::signal_set> catch_signals(asio::io_context& io) {
   std::signal(SIGPIPE, SIG_IGN);
   auto signals = std::make_shared<asio::signal_set>(io, SIGINT, SIGTERM, SIGHUP);
   signals->add(SIGUSR1);
   signals->add(SIGUSR2);
+  return signals;
+}
+
+void watch_signals(const std::shared_ptr<asio::signal_set>& signals, SignalActions actions) {
   wait_next(signals, std::make_shared<SignalActions>(std::move(actions)));
 }
 

@@ -4,6 +4,7 @@
 
 #include <asio.hpp>
 #include <functional>
+#include <memory>
 
 namespace breakwater::app {
 
@@ -15,6 +16,10 @@ struct SignalActions {
   std::function<void()> resume;              // SIGUSR2
 };
 
-void watch_signals(asio::io_context& io, SignalActions actions);
+// Catches the signals from now on (before the listeners open, so that a SIGHUP
+// sent as soon as the port answers is not fatal); they are queued until
+// watch_signals() says what to do with them.
+std::shared_ptr<asio::signal_set> catch_signals(asio::io_context& io);
+void watch_signals(const std::shared_ptr<asio::signal_set>& signals, SignalActions actions);
 
 }  // namespace breakwater::app

@@ -161,6 +161,10 @@ bool Pool::in_login_retry_locked() const {
 }
 
 void Pool::give_back(std::unique_ptr<ServerConnection> server) {
+  if (outdated(*server)) {
+    retire(std::move(server), "RECONNECT");
+    return;
+  }
   if (past_lifetime(*server, Clock::now())) {
     // As PgBouncer: a server past server_lifetime closes when released; its slot
     // goes to the oldest waiter, who opens a fresh one.
@@ -340,6 +344,10 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
 // drops it if PostgreSQL closed it meanwhile (then the caller tries again).
 std::optional<ServerLease> Pool::adopt(std::unique_ptr<ServerConnection> server, net::Worker& worker) {
   server->move_to(worker.io(), worker.id());
+  if (outdated(*server)) {
+    retire(std::move(server), "RECONNECT");
+    return std::nullopt;
+  }
   if (past_lifetime(*server, Clock::now())) {  // between two janitor rounds
     retire(std::move(server), "server lifetime over");
     return std::nullopt;
@@ -400,6 +408,7 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::co
   if (const auto* tls = (*connected)->stream.tls()) info->tls = tls->version() + "/" + tls->cipher();
   info->remote_pid = static_cast<int>((*connected)->key.process_id);
   info->connect_time = std::chrono::system_clock::now();
+  info->generation = generation_.load();
   (*connected)->info = info;
   {
     std::lock_guard lock(mutex_);
@@ -463,6 +472,8 @@ void Pool::close_idle_servers_due(Clock::time_point now) {
         const char* why = nullptr;
         if (!(*it)->looks_alive()) {
           why = "closed by server while idle";
+        } else if (outdated(**it)) {
+          why = "closing because: RECONNECT";
         } else if (past_lifetime(**it, now)) {
           why = "closing because: server lifetime over";
         } else if (idle_timeout_s > 0 && now - (*it)->idle_since >= idle_timeout &&

@@ -118,6 +118,13 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   bool paused() const;
   bool drained() const;
 
+  // RECONNECT: every server open now closes as soon as it is idle (idle ones at
+  // once, lent ones when they come back); new ones open as needed.
+  void reconnect();
+  // Servers RECONNECT still waits to close (SHOW SERVERS close_needed, WAIT_CLOSE).
+  int close_needed() const;
+  bool needs_close(const ServerInfo& info) const { return info.generation < generation_.load(); }
+
   // At shutdown, with every worker stopped: says Terminate to idle servers and closes them.
   void close_idle_servers();
 
@@ -182,6 +189,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   const PoolCaps caps_;
   std::atomic<double> server_lifetime_s_, server_idle_timeout_s_, server_login_retry_s_;
   std::atomic<int> min_pool_size_;
+  std::atomic<uint64_t> generation_{0};
+  bool outdated(const ServerConnection& server) const { return server.info && needs_close(*server.info); }
   std::atomic<int> clients_{0};
   PoolStats stats_;
 

@@ -55,6 +55,17 @@ bool Pool::drained() const {
   return accounting_.total() == 0;
 }
 
+void Pool::reconnect() {
+  generation_.fetch_add(1);
+  close_idle_servers_due(Clock::now());
+}
+
+int Pool::close_needed() const {
+  int count = 0;
+  for (const auto& view : servers()) count += needs_close(*view.info) ? 1 : 0;
+  return count;
+}
+
 std::vector<Pool::ServerView> Pool::servers() const {
   std::lock_guard lock(mutex_);
   std::vector<uint64_t> idle_ids;

@@ -184,6 +184,34 @@ bool PoolRegistry::drained(const std::string& database) const {
   return true;
 }
 
+void PoolRegistry::reconnect(const std::string& database) {
+  for (const auto& pool : pools()) {
+    if (database.empty() || pool->database() == database) pool->reconnect();
+  }
+}
+
+int PoolRegistry::close_needed(const std::string& database) const {
+  int count = 0;
+  for (const auto& pool : pools()) {
+    if (database.empty() || pool->database() == database) count += pool->close_needed();
+  }
+  return count;
+}
+
+void PoolRegistry::set_disabled(const std::string& database, bool disabled) {
+  std::lock_guard lock(mutex_);
+  if (disabled) {
+    disabled_databases_.insert(database);
+  } else {
+    disabled_databases_.erase(database);
+  }
+}
+
+bool PoolRegistry::disabled(const std::string& database) const {
+  std::lock_guard lock(mutex_);
+  return disabled_databases_.count(database) != 0;
+}
+
 void PoolRegistry::create_forced_user_pools() {
   std::shared_ptr<const config::Config> config;
   {

@@ -46,6 +46,13 @@ class PoolRegistry {
   // No server left in the paused pools of `database` (empty: all).
   bool drained(const std::string& database) const;
 
+  // RECONNECT of one database (empty: all); close_needed counts what is left.
+  void reconnect(const std::string& database);
+  int close_needed(const std::string& database) const;
+  // DISABLE / ENABLE: new clients of a disabled database are refused.
+  void set_disabled(const std::string& database, bool disabled);
+  bool disabled(const std::string& database) const;
+
   // The janitor's round: every pool's upkeep.
   void maintain(net::WorkerGroup& workers);
 
@@ -60,7 +67,7 @@ class PoolRegistry {
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<Pool>> pools_;
   bool all_paused_ = false;
-  std::set<std::string> paused_databases_;
+  std::set<std::string> paused_databases_, disabled_databases_;
   // max_db_connections per client-side database name, max_user_connections per pool user.
   std::map<std::string, std::shared_ptr<ConnectionCap>> database_caps_, user_caps_;
 };

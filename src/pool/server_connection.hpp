@@ -39,6 +39,7 @@ struct ServerInfo {
   int port = 0, local_port = 0;
   int remote_pid = 0;
   std::chrono::system_clock::time_point connect_time{};
+  uint64_t generation = 0;  // the pool's generation at login; older ones close (RECONNECT)
 };
 
 struct ServerConnection {

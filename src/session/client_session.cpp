@@ -98,6 +98,9 @@ class ClientSession {
       co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "SSL required"});
     }
     if (is_console_database(params_.database) && context_.console != nullptr) co_return co_await serve_console();
+    if (context_.pools->disabled(params_.database)) {
+      co_return unexpected(ClientError{sqlstate::kProtocolViolation, "database does not allow connections: " + params_.database});
+    }
     auto pool = context_.pools->find_or_create(params_.database, params_.user);
     if (!pool) co_return unexpected(pool.error());
     pool_ = std::move(*pool);

@@ -172,3 +172,63 @@ def test_shutdown_wait_for_clients(bw):
     assert app.execute("SELECT 5").fetchone()[0] == 5
     app.close()
     assert bw.proc.wait(timeout=10) == 0
+
+
+def test_disable_and_enable(bw):
+    kept = psycopg.connect(bw.dsn(dbname="livectl"), autocommit=True, prepare_threshold=None)
+    with console(bw) as conn:
+        with pytest.raises(psycopg.errors.ProtocolViolation, match="a database is required"):
+            conn.execute("DISABLE")
+        conn.execute("DISABLE livectl")
+        cur = conn.execute("SHOW DATABASES")
+        names = [c.name for c in cur.description]
+        assert next(dict(zip(names, r)) for r in cur.fetchall() if r[0] == "livectl")["disabled"] == 1
+    with pytest.raises(psycopg.OperationalError, match="database does not allow connections: livectl"):
+        psycopg.connect(bw.dsn(dbname="livectl")).close()
+    assert kept.execute("SELECT 1").fetchone()[0] == 1, "connected clients carry on"
+    with console(bw) as conn:
+        conn.execute("ENABLE livectl")
+    psycopg.connect(bw.dsn(dbname="livectl")).close()
+    kept.close()
+
+
+def test_reconnect_then_wait_close(bw):
+    app = psycopg.connect(bw.dsn(dbname="livectl"), autocommit=True, prepare_threshold=None)
+    app.execute("BEGIN")
+    first_pid = app.execute("SELECT pg_backend_pid()").fetchone()[0]
+    admin = console(bw)
+    admin.execute("RECONNECT livectl")
+    cur = admin.execute("SHOW SERVERS")
+    names = [c.name for c in cur.description]
+    lent = next(dict(zip(names, r)) for r in cur.fetchall() if r[names.index("remote_pid")] == first_pid)
+    assert lent["close_needed"] == 1 and lent["state"] == "active"
+    waiting, done = run_in_thread(lambda: admin.execute("WAIT_CLOSE livectl"))
+    time.sleep(0.3)
+    assert waiting.is_alive(), "the lent server is still open"
+    app.execute("COMMIT")
+    waiting.join(timeout=10)
+    assert "error" not in done
+    assert app.execute("SELECT pg_backend_pid()").fetchone()[0] != first_pid, "a new server after RECONNECT"
+    admin.close()
+    app.close()
+
+
+def test_kill_drops_the_database_clients_until_resume(bw):
+    victim = psycopg.connect(bw.dsn(dbname="livectl"), autocommit=True, prepare_threshold=None)
+    victim.execute("SELECT 1")
+    other = psycopg.connect(bw.dsn(dbname="postgres"), autocommit=True, prepare_threshold=None)
+    with console(bw) as conn:
+        conn.execute("KILL livectl")
+    with pytest.raises(psycopg.OperationalError):
+        victim.execute("SELECT 2")
+    assert other.execute("SELECT 3").fetchone()[0] == 3, "other databases are untouched"
+    newcomer = psycopg.connect(bw.dsn(dbname="livectl"), autocommit=True, prepare_threshold=None)
+    querying, answer = run_in_thread(lambda: newcomer.execute("SELECT 4").fetchone()[0])
+    time.sleep(0.3)
+    assert querying.is_alive(), "a killed database waits for RESUME"
+    with console(bw) as conn:
+        conn.execute("RESUME livectl")
+    querying.join(timeout=10)
+    assert answer.get("value") == 4
+    newcomer.close()
+    other.close()
