@@ -7,6 +7,7 @@
 
 #include "admin/console_command.hpp"
 #include "admin/show_tables.hpp"
+#include "admin/socket_tables.hpp"
 #include "base/log.hpp"
 #include "protocol/sqlstate.hpp"
 
@@ -210,30 +211,14 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
     } else if (what == "totals") {
       reply.table(show_totals(totals_by_database(services_.pools->pools()), services_.stats->averages()));
     } else if (what == "clients") {
-      ResultSet rs = socket_table();
-      auto records = services_.clients->records();
-      std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
-      int64_t now = session::wall_clock_us();
-      for (const auto& record : records) add_client_row(rs, *record, now);
-      reply.table(rs);
+      reply.table(show_sockets(SocketListing::Clients, *services_.clients, *services_.pools));
     } else if (what == "servers") {
-      ResultSet rs = socket_table();
-      std::map<uint64_t, std::shared_ptr<session::ClientRecord>> by_server;
-      for (const auto& record : services_.clients->records()) {
-        uint64_t server = record->linked_server.load(std::memory_order_relaxed);
-        if (server != 0) by_server[server] = record;
-      }
-      for (const auto& pool : services_.pools->pools()) {
-        for (const auto& view : pool->servers()) {
-          auto user = view.idle ? by_server.end() : by_server.find(view.info->id);
-          bool linked = user != by_server.end();
-          add_server_row(rs, *view.info, view.idle, pool->needs_close(*view.info), linked ? user->second->id : 0,
-                         linked ? user->second->application_name : std::string());
-        }
-      }
-      reply.table(rs);
-    } else if ( what == "fds" || what == "sockets" ||
-               what == "active_sockets" || what == "mem") {
+      reply.table(show_sockets(SocketListing::Servers, *services_.clients, *services_.pools));
+    } else if (what == "sockets") {
+      reply.table(show_sockets(SocketListing::Sockets, *services_.clients, *services_.pools));
+    } else if (what == "active_sockets") {
+      reply.table(show_sockets(SocketListing::ActiveSockets, *services_.clients, *services_.pools));
+    } else if (what == "fds" || what == "mem") {
       reply.error("SHOW " + what + " is not supported yet");
     } else {
       invalid();

@@ -162,44 +162,6 @@ std::string timestamp_text(std::chrono::system_clock::time_point when) {
   return text;
 }
 
-ResultSet socket_table() {
-  return ResultSet({{"type", kText},          {"user", kText},         {"database", kText},
-                    {"replication", kText},   {"state", kText},        {"addr", kText},
-                    {"port", kInt},           {"local_addr", kText},   {"local_port", kInt},
-                    {"connect_time", ColumnType::Timestamp}, {"request_time", ColumnType::Timestamp},
-                    {"wait", kInt},           {"wait_us", kInt},       {"close_needed", kInt},
-                    {"ptr", kText},           {"link", kText},         {"remote_pid", kInt},
-                    {"tls", kText},           {"application_name", kText}, {"prepared_statements", kInt},
-                    {"id", kInt}});
-}
-
-void add_client_row(ResultSet& rs, const session::ClientRecord& client, int64_t now_us) {
-  using State = session::ClientRecord::State;
-  State state = client.state.load(std::memory_order_relaxed);
-  uint64_t server = client.linked_server.load(std::memory_order_relaxed);
-  int64_t waited = state == State::Waiting ? std::max<int64_t>(0, now_us - client.wait_since_us.load()) : 0;
-  auto request = std::chrono::system_clock::time_point(std::chrono::microseconds(client.request_time_us.load()));
-  const char* state_name = state == State::Waiting ? "waiting" : (state == State::Active && server != 0 ? "active" : "idle");
-  rs.add_row({text("C"), text(client.user), text(client.database), text("none"), text(state_name), text(client.addr),
-              number(client.port), text(client.local_addr), number(client.local_port),
-              text(timestamp_text(client.connect_time)), text(timestamp_text(request)), number(waited / 1000000),
-              number(waited % 1000000), number(0), text(fmt::format("C-{:#x}", client.id)),
-              text(server != 0 ? fmt::format("S-{:#x}", server) : std::string()), number(0), text(client.tls),
-              text(client.application_name), number(0), number(static_cast<int64_t>(client.id))});
-}
-
-void add_server_row(ResultSet& rs, const pool::ServerInfo& server, bool idle, bool close_needed, uint64_t linked_client,
-                    const std::string& application_name) {
-  std::string connected = timestamp_text(server.connect_time);
-  rs.add_row({text("S"), text(server.user), text(server.database), text("none"), text(idle ? "idle" : "active"),
-              text(server.addr), number(server.port), text(server.local_addr), number(server.local_port),
-              text(connected), text(connected), number(0), number(0), number(close_needed ? 1 : 0),
-              text(fmt::format("S-{:#x}", server.id)),
-              text(linked_client != 0 ? fmt::format("C-{:#x}", linked_client) : std::string()),
-              number(server.remote_pid), text(server.tls), text(application_name), number(0),
-              number(static_cast<int64_t>(server.id))});
-}
-
 ResultSet show_config(const config::Config& config) {
   ResultSet rs({{"key", kText}, {"value", kText}, {"default", kText}, {"changeable", kText}});
   const config::Config defaults;

@@ -11,7 +11,6 @@
 #include "auth/userlist.hpp"
 #include "config/config.hpp"
 #include "pool/pool.hpp"
-#include "session/client_record.hpp"
 
 namespace breakwater::admin {
 
@@ -27,13 +26,8 @@ ResultSet show_databases(const config::Config& config, const std::vector<PoolVie
                          const std::function<bool(const std::string&)>& disabled);
 ResultSet show_users(const config::Config& config, const auth::UserList& users, const std::vector<PoolView>& pools);
 ResultSet show_config(const config::Config& config);
-// SHOW CLIENTS (and, with the same columns, SHOW SERVERS).
-ResultSet socket_table();
-void add_client_row(ResultSet& rs, const session::ClientRecord& client, int64_t now_us);
+// "2026-11-24 14:05:09", local time, as a timestamp column reads it.
 std::string timestamp_text(std::chrono::system_clock::time_point when);
-// `linked_client`: the id of the client using it (0: none); `application_name` is that client's.
-void add_server_row(ResultSet& rs, const pool::ServerInfo& server, bool idle, bool close_needed, uint64_t linked_client,
-                    const std::string& application_name);
 struct ListCounts {
   int databases = 0, users = 0, pools = 0, used_clients = 0, login_clients = 0, used_servers = 0;
 };

@@ -304,3 +304,19 @@ def test_kill_client_drops_that_client_only(console_bw):
     _, _, clients = show(console_bw, "CLIENTS")
     assert all(c["application_name"] != "victim" for c in clients)
     bystander.close()
+
+
+def test_sockets_and_active_sockets(console_bw):
+    app = psycopg.connect(console_bw.dsn(application_name="busy"))
+    app.execute("SELECT 1")  # a transaction stays open: the pair is linked
+    idle = psycopg.connect(console_bw.dsn(application_name="quiet"), autocommit=True)
+    names, _, rows = show(console_bw, "SOCKETS")
+    assert names == SOCKET_COLUMNS + ["recv_pos", "pkt_pos", "pkt_remain", "send_pos", "send_remain", "pkt_avail",
+                                      "send_avail"]
+    states = {(r["type"], r["application_name"]): r["state"] for r in rows}
+    assert states[("C", "busy")] == "cl_active" and states[("C", "quiet")] == "cl_active"
+    assert states[("S", "busy")] == "sv_active"
+    _, _, active = show(console_bw, "ACTIVE_SOCKETS")
+    assert {(r["type"], r["application_name"]) for r in active} == {("C", "busy"), ("S", "busy")}
+    app.close()
+    idle.close()
