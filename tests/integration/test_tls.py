@@ -286,3 +286,29 @@ def test_sighup_rereads_certificates(make_breakwater, certs, tmp_path):
     bw.proc.send_signal(signal.SIGHUP)
     wait_until(lambda: "RELOAD: configuration" in bw.log(), what="the reload")
     assert trusted_by("rogue_ca.crt") and not trusted_by("ca.crt")
+
+
+def test_cert_auth_with_psql_and_asyncpg(make_breakwater, certs, postgres):
+    postgres.ensure_role("certuser")
+    bw = make_breakwater(settings=client_tls(certs, "verify-ca", client_tls_ca_file=certs.path("ca.crt"),
+                                             auth_type="cert"))
+    dsn = (f"host=localhost port={bw.port} dbname=postgres user=certuser sslmode=verify-full "
+           f"sslrootcert={certs.path('ca.crt')} sslcert={certs.path('certuser.crt')} "
+           f"sslkey={certs.path('certuser.key')}")
+    out = subprocess.run([f"{PG_BIN}/psql", "-X", "-At", "-d", dsn, "-c", "SELECT current_user"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "certuser"
+
+    async def with_asyncpg(user):
+        context = ssl.create_default_context(cafile=certs.path("ca.crt"))
+        context.load_cert_chain(certs.path("certuser.crt"), certs.path("certuser.key"))
+        conn = await asyncpg.connect(host="localhost", port=bw.port, user=user, database="postgres", ssl=context)
+        try:
+            return await conn.fetchval("SELECT current_user")
+        finally:
+            await conn.close()
+
+    assert asyncio.run(with_asyncpg("certuser")) == "certuser"
+    with pytest.raises(asyncpg.PostgresError, match='certificate authentication failed for user "postgres"'):
+        asyncio.run(with_asyncpg("postgres"))
