@@ -8,6 +8,7 @@
 #include "admin/console_command.hpp"
 #include "admin/show_tables.hpp"
 #include "admin/socket_tables.hpp"
+#include "session/client_session.hpp"
 #include "base/log.hpp"
 #include "protocol/sqlstate.hpp"
 
@@ -218,7 +219,15 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
       reply.table(show_sockets(SocketListing::Sockets, *services_.clients, *services_.pools));
     } else if (what == "active_sockets") {
       reply.table(show_sockets(SocketListing::ActiveSockets, *services_.clients, *services_.pools));
-    } else if (what == "fds" || what == "mem") {
+    } else if (what == "mem") {
+      auto views = pools();
+      int servers = 0;
+      for (const auto& view : views) servers += view.counts.idle + view.counts.active + view.counts.login;
+      reply.table(show_mem({{"client_session", session::client_session_size(), services_.clients->connected()},
+                            {"client_record", sizeof(session::ClientRecord), services_.clients->logged_in()},
+                            {"server_connection", sizeof(pool::ServerConnection), servers},
+                            {"pool", sizeof(pool::Pool), static_cast<int>(views.size())}}));
+    } else if (what == "fds") {
       reply.error("SHOW " + what + " is not supported yet");
     } else {
       invalid();

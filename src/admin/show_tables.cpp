@@ -199,6 +199,16 @@ ResultSet show_version(const std::string& version) {
   return rs;
 }
 
+ResultSet show_mem(const std::vector<MemoryRow>& rows) {
+  ResultSet rs({{"name", kText}, {"size", kInt}, {"used", kInt}, {"free", kInt}, {"memtotal", kInt}});
+  for (const auto& row : rows) {
+    // Objects are allocated one by one, not from slabs: nothing is kept free.
+    rs.add_row({text(row.name), number(static_cast<int64_t>(row.size)), number(row.used), number(0),
+                number(static_cast<int64_t>(row.size) * row.used)});
+  }
+  return rs;
+}
+
 ResultSet show_peers() { return ResultSet({{"peer_id", kInt}, {"host", kText}, {"port", kInt}, {"pool_size", kInt}}); }
 
 ResultSet show_peer_pools() {

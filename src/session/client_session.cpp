@@ -458,6 +458,8 @@ asio::awaitable<void> run_session(std::unique_ptr<ClientSession> session) { co_a
 
 }  // namespace
 
+size_t client_session_size() { return sizeof(ClientSession); }
+
 void start_client_session(net::Worker& worker, net::Socket socket, const SessionContext& context) {
   net::apply_tcp_options(socket, {context.config->tcp_keepalive, context.config->tcp_keepcnt,
                                   context.config->tcp_keepidle, context.config->tcp_keepintvl,

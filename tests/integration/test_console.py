@@ -28,6 +28,7 @@ COLUMNS = {
     "PEER_POOLS": ["peer_id", "cl_active_cancel_req", "cl_waiting_cancel_req", "sv_active_cancel", "sv_login"],
     "DNS_HOSTS": ["hostname", "ttl", "addrs"],
     "DNS_ZONES": ["zonename", "serial", "count"],
+    "MEM": ["name", "size", "used", "free", "memtotal"],
 }
 INT4, INT8, TEXT = 23, 20, 25
 
@@ -320,3 +321,14 @@ def test_sockets_and_active_sockets(console_bw):
     assert {(r["type"], r["application_name"]) for r in active} == {("C", "busy"), ("S", "busy")}
     app.close()
     idle.close()
+
+
+def test_show_mem_counts_connections(console_bw):
+    with psycopg.connect(console_bw.dsn(), autocommit=True) as app:
+        app.execute("SELECT 1")
+        _, _, rows = show(console_bw, "MEM")
+    mem = {r["name"]: r for r in rows}
+    # The app and the console asking.
+    assert mem["client_session"]["used"] >= 2 and mem["client_session"]["size"] > 0
+    assert mem["server_connection"]["used"] >= 1
+    assert mem["pool"]["memtotal"] == mem["pool"]["size"] * mem["pool"]["used"]
