@@ -144,7 +144,8 @@ int run_server(const CliOptions& options) {
     if (!options.daemon) std::fprintf(stderr, "%s\n", message.c_str());
     return 1;
   };
-  auto logging = setup_logging({!options.quiet && !options.daemon, config->logfile, config->verbose});
+  auto logging = setup_logging({!options.quiet && !options.daemon, config->logfile, config->verbose, config->syslog,
+                                config->syslog_ident, config->syslog_facility});
   if (!logging) return fail(logging.error());
   for (const auto& warning : config->warnings) BW_LOG_WARN("{}", warning);
   if (options.reboot) BW_LOG_WARN("-R (online restart) is not supported yet; starting normally");

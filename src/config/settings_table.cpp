@@ -58,9 +58,9 @@ std::vector<Setting> make_table() {
       {"auth_dbname", &C::auth_dbname, Live, Yes},
       {"auth_ldap_options", &C::auth_ldap_options, Live, NotYet},
       // Logging
-      {"syslog", &C::syslog, Live, NotYet},
-      {"syslog_ident", &C::syslog_ident, Live, NotYet},
-      {"syslog_facility", &C::syslog_facility, Live, NotYet},
+      {"syslog", &C::syslog, Restart},
+      {"syslog_ident", &C::syslog_ident, Restart},
+      {"syslog_facility", &C::syslog_facility, Restart},
       {"log_connections", &C::log_connections, Live},
       {"log_disconnections", &C::log_disconnections, Live},
       {"log_pooler_errors", &C::log_pooler_errors, Live},

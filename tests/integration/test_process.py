@@ -6,6 +6,7 @@ import subprocess
 import time
 
 import psycopg
+import pytest
 
 from harness import wait_until, port_open
 
@@ -73,3 +74,39 @@ def test_LogLinesNameTheConnection(breakwater):
     log = breakwater.log()
     assert "login attempt: db=postgres user=postgres" in log
     assert " LOG C-0x" in log
+
+
+def test_syslog_lines(make_breakwater):
+    """syslog=1 sends each line, with its level word, under syslog_ident and the facility asked for.
+    The test listens on /dev/log itself, which it can do only where no syslog daemon owns it."""
+    import socket as sockets
+
+    if os.path.exists("/dev/log"):
+        pytest.skip("a syslog daemon owns /dev/log: the lines cannot be read back here")
+    listener = sockets.socket(sockets.AF_UNIX, sockets.SOCK_DGRAM)
+    try:
+        listener.bind("/dev/log")
+    except PermissionError:
+        pytest.skip("/dev/log cannot be created by this user")
+    try:
+        listener.settimeout(10)
+        bw = make_breakwater(settings={"syslog": "1", "syslog_ident": "bwtest", "syslog_facility": "local3"})
+        with psycopg.connect(bw.dsn()) as conn:
+            conn.execute("SELECT 1")
+        lines = []
+        while not any("login attempt" in line for line in lines):
+            lines.append(listener.recv(4096).decode(errors="replace"))
+        line = next(line for line in lines if "login attempt" in line)
+        # <priority> = facility * 8 + severity: local3 (19) and info (6).
+        assert line.startswith(f"<{19 * 8 + 6}>")
+        assert "bwtest[" in line and "LOG C-0x" in line
+    finally:
+        listener.close()
+        os.unlink("/dev/log")
+
+
+def test_unknown_syslog_facility_stops_the_start(make_breakwater):
+    bw = make_breakwater(start=False, settings={"syslog": "1", "syslog_facility": "nosuch"})
+    bw.start(wait=False)
+    assert bw.proc.wait(timeout=10) != 0
+    assert 'unknown syslog_facility "nosuch"' in open(bw.output_path).read()
