@@ -178,16 +178,16 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
       reply.table(show_pools(pools()));
     } else if (what == "databases") {
       reply.table(show_databases(
-          *config, pools(), [this](const std::string& name) { return services_.pools->paused(name); },
+          *config, pools(), services_.clients->quota().databases(), [this](const std::string& name) { return services_.pools->paused(name); },
           [this](const std::string& name) { return services_.pools->disabled(name); }));
     } else if (what == "users") {
-      reply.table(show_users(*config, *services_.users(), pools()));
+      reply.table(show_users(*config, *services_.users(), pools(), services_.clients->quota().users()));
     } else if (what == "lists") {
       auto views = pools();
       ListCounts counts;
       counts.databases = static_cast<int>(config->databases.size()) + 1;
       counts.pools = static_cast<int>(views.size());
-      ResultSet users = show_users(*config, *services_.users(), views);
+      ResultSet users = show_users(*config, *services_.users(), views, services_.clients->quota().users());
       counts.users = static_cast<int>(users.row_count());
       counts.used_clients = services_.clients->connected();
       counts.login_clients = std::max(0, counts.used_clients - services_.clients->logged_in());

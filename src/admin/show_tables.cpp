@@ -23,17 +23,19 @@ std::string host_of(const config::DatabaseEntry& db, const config::Config& confi
 }
 
 // Per client-side database: servers and clients of its pools.
-struct DatabaseUse {
-  int servers = 0, clients = 0;
-};
-std::map<std::string, DatabaseUse> use_by_database(const std::vector<PoolView>& pools) {
-  std::map<std::string, DatabaseUse> use;
+// Server connections by database (or user) name.
+std::map<std::string, int> servers_by(const std::vector<PoolView>& pools, bool by_user) {
+  std::map<std::string, int> servers;
   for (const auto& view : pools) {
-    auto& entry = use[view.pool->database()];
-    entry.servers += view.counts.idle + view.counts.active + view.counts.login;
-    entry.clients += view.pool->clients();
+    servers[by_user ? view.pool->user() : view.pool->database()] +=
+        view.counts.idle + view.counts.active + view.counts.login;
   }
-  return use;
+  return servers;
+}
+
+int count_of(const std::map<std::string, int>& counts, const std::string& name) {
+  auto it = counts.find(name);
+  return it == counts.end() ? 0 : it->second;
 }
 
 }  // namespace
@@ -65,7 +67,7 @@ ResultSet show_pools(const std::vector<PoolView>& pools) {
   return rs;
 }
 
-ResultSet show_databases(const config::Config& config, const std::vector<PoolView>& pools,
+ResultSet show_databases(const config::Config& config, const std::vector<PoolView>& pools, const ClientCounts& clients,
                          const std::function<bool(const std::string&)>& paused,
                          const std::function<bool(const std::string&)>& disabled) {
   ResultSet rs({{"name", kText},
@@ -85,9 +87,8 @@ ResultSet show_databases(const config::Config& config, const std::vector<PoolVie
                 {"current_client_connections", kInt},
                 {"paused", kInt},
                 {"disabled", kInt}});
-  auto use = use_by_database(pools);
+  auto servers = servers_by(pools, false);
   auto add = [&](const config::DatabaseEntry& db, const std::string& name) {
-    const DatabaseUse& u = use[name];
     rs.add_row({text(name), db.hosts.empty() && config.unix_socket_dir.empty() ? null() : text(host_of(db, config)),
                 number(db.port), text(db.dbname.empty() ? name : db.dbname),
                 db.user.empty() ? null() : text(db.user), number(db.pool_size.value_or(config.default_pool_size)),
@@ -96,8 +97,9 @@ ResultSet show_databases(const config::Config& config, const std::vector<PoolVie
                 number(static_cast<int64_t>(db.server_lifetime.value_or(config.server_lifetime))),
                 db.pool_mode ? text(config::to_string(*db.pool_mode)) : null(),
                 db.hosts.size() > 1 ? text(db.load_balance_hosts) : null(),
-                number(db.max_db_connections.value_or(config.max_db_connections)), number(u.servers),
-                number(db.max_db_client_connections.value_or(config.max_db_client_connections)), number(u.clients),
+                number(db.max_db_connections.value_or(config.max_db_connections)), number(count_of(servers, name)),
+                number(db.max_db_client_connections.value_or(config.max_db_client_connections)),
+                number(count_of(clients, name)),
                 number(paused(name) ? 1 : 0), number(disabled(name) ? 1 : 0)});
   };
   std::set<std::string> listed;
@@ -107,7 +109,10 @@ ResultSet show_databases(const config::Config& config, const std::vector<PoolVie
   }
   // Databases reached through "*" are listed once they have a pool, as PgBouncer registers them.
   if (config.fallback_db) {
-    for (const auto& [name, u] : use) {
+    for (const auto& [name, count] : servers) {
+      if (listed.insert(name).second) add(*config.fallback_db, name);
+    }
+    for (const auto& [name, count] : clients) {
       if (listed.insert(name).second) add(*config.fallback_db, name);
     }
   }
@@ -118,7 +123,8 @@ ResultSet show_databases(const config::Config& config, const std::vector<PoolVie
   return rs;
 }
 
-ResultSet show_users(const config::Config& config, const auth::UserList& users, const std::vector<PoolView>& pools) {
+ResultSet show_users(const config::Config& config, const auth::UserList& users, const std::vector<PoolView>& pools,
+                     const ClientCounts& clients) {
   ResultSet rs({{"name", kText},
                 {"pool_size", kText},
                 {"reserve_pool_size", kText},
@@ -127,28 +133,23 @@ ResultSet show_users(const config::Config& config, const auth::UserList& users, 
                 {"current_connections", kInt},
                 {"max_user_client_connections", kInt},
                 {"current_client_connections", kInt}});
-  std::map<std::string, DatabaseUse> use;
-  for (const auto& view : pools) {
-    auto& entry = use[view.pool->user()];
-    entry.servers += view.counts.idle + view.counts.active + view.counts.login;
-    entry.clients += view.pool->clients();
-  }
+  auto servers = servers_by(pools, true);
   std::set<std::string> names;
   for (const auto& [name, secret] : users.secrets) names.insert(name);
   for (const auto& [name, entry] : config.users) names.insert(name);
-  for (const auto& [name, u] : use) names.insert(name);
+  for (const auto& [name, count] : servers) names.insert(name);
+  for (const auto& [name, count] : clients) names.insert(name);
   for (const auto& name : names) {
     const config::UserEntry* entry = config.find_user(name);
     auto optional_int = [](const std::optional<int>& value) { return value ? text(std::to_string(*value)) : null(); };
-    const DatabaseUse& u = use[name];
     rs.add_row({text(name), entry ? optional_int(entry->pool_size) : null(),
                 entry ? optional_int(entry->reserve_pool_size) : null(),
                 entry && entry->pool_mode ? text(config::to_string(*entry->pool_mode)) : null(),
                 number(entry && entry->max_user_connections ? *entry->max_user_connections : config.max_user_connections),
-                number(u.servers),
+                number(count_of(servers, name)),
                 number(entry && entry->max_user_client_connections ? *entry->max_user_client_connections
                                                                    : config.max_user_client_connections),
-                number(u.clients)});
+                number(count_of(clients, name))});
   }
   return rs;
 }

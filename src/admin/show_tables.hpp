@@ -3,6 +3,7 @@
 // snapshot of the pooler's state.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,10 +22,13 @@ struct PoolView {
 std::vector<PoolView> snapshot_pools(const std::vector<std::shared_ptr<pool::Pool>>& pools);
 
 ResultSet show_pools(const std::vector<PoolView>& pools);
-ResultSet show_databases(const config::Config& config, const std::vector<PoolView>& pools,
+// Client counts by database or user name (current_client_connections).
+using ClientCounts = std::map<std::string, int>;
+ResultSet show_databases(const config::Config& config, const std::vector<PoolView>& pools, const ClientCounts& clients,
                          const std::function<bool(const std::string&)>& paused,
                          const std::function<bool(const std::string&)>& disabled);
-ResultSet show_users(const config::Config& config, const auth::UserList& users, const std::vector<PoolView>& pools);
+ResultSet show_users(const config::Config& config, const auth::UserList& users, const std::vector<PoolView>& pools,
+                     const ClientCounts& clients);
 ResultSet show_config(const config::Config& config);
 // "2026-11-24 14:05:09", local time, as a timestamp column reads it.
 std::string timestamp_text(std::chrono::system_clock::time_point when);

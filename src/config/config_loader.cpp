@@ -78,7 +78,6 @@ Result<void> apply_database_key(DatabaseEntry& db, const std::string& key, const
   } else if (key == "reserve_pool_size" || key == "reserve_pool") {
     return set_int(db.reserve_pool_size, key, value, 0);
   } else if (key == "max_db_client_connections") {
-    warnings.push_back(not_supported("max_db_client_connections"));
     return set_int(db.max_db_client_connections, key, value, 0);
   } else if (key == "server_lifetime") {
     return set_seconds(db.server_lifetime, key, value);
@@ -114,7 +113,6 @@ Result<UserEntry> parse_user_entry(const std::string& name, std::string_view val
     } else if (key == "max_user_connections") {
       applied = set_int(user.max_user_connections, key, val, 0);
     } else if (key == "max_user_client_connections") {
-      warnings.push_back(not_supported("max_user_client_connections"));
       applied = set_int(user.max_user_client_connections, key, val, 0);
     } else if (key == "query_timeout" || key == "query_wait_timeout" || key == "idle_transaction_timeout" ||
                key == "transaction_timeout" || key == "client_idle_timeout") {

@@ -12,6 +12,7 @@
 
 #include "pool/pool.hpp"
 #include "protocol/backend_messages.hpp"
+#include "session/client_quota.hpp"
 #include "session/client_record.hpp"
 
 namespace breakwater::session {
@@ -34,6 +35,9 @@ class ClientRegistry {
   bool try_admit(int max_client_conn);
   void leave();
   int connected() const { return clients_.load(std::memory_order_relaxed); }
+  // Clients per database and per user, under their own limits.
+  ClientQuota& quota() { return quota_; }
+  const ClientQuota& quota() const { return quota_; }
   // Clients past login (they hold a BackendKeyData).
   int logged_in() const;
 
@@ -49,6 +53,7 @@ class ClientRegistry {
 
  private:
   std::atomic<int> clients_{0};
+  ClientQuota quota_;
   mutable std::mutex mutex_;
   struct Entry {
     uint32_t secret;

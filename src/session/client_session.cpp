@@ -59,6 +59,7 @@ class ClientSession {
         started_(Clock::now()) {}
   ~ClientSession() {
     if (pool_) pool_->client_left();
+    if (counted_in_quota_) context_.clients->quota().leave(params_.database, params_.user);
   }
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -101,6 +102,12 @@ class ClientSession {
     if (context_.pools->disabled(params_.database)) {
       co_return unexpected(ClientError{sqlstate::kProtocolViolation, "database does not allow connections: " + params_.database});
     }
+    if (auto refused = context_.clients->quota().try_join(params_.database, params_.user,
+                                                           database_client_limit(config_, params_.database),
+                                                           user_client_limit(config_, params_.user))) {
+      co_return unexpected(ClientError{sqlstate::kTooManyConnections, refusal_message(*refused)});
+    }
+    counted_in_quota_ = true;
     auto pool = context_.pools->find_or_create(params_.database, params_.user);
     if (!pool) co_return unexpected(pool.error());
     pool_ = std::move(*pool);
@@ -452,6 +459,7 @@ class ClientSession {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool on_tls_ = false;
   bool admitted_ = false, registered_ = false, is_cancel_ = false, login_done_ = false, login_timed_out_ = false;
+  bool counted_in_quota_ = false;
 };
 
 asio::awaitable<void> run_session(std::unique_ptr<ClientSession> session) { co_await session->run(); }
