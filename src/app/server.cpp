@@ -19,6 +19,7 @@
 #include "config/values.hpp"
 #include "net/listener.hpp"
 #include "session/client_session.hpp"
+#include "session/session_watch.hpp"
 
 namespace breakwater::app {
 namespace {
@@ -99,7 +100,7 @@ class LiveConfiguration {
     const session::SessionContext& now = *current();
     pools_.reconfigure(next, files->users, files->server_tls);
     live_.store(std::make_shared<const session::SessionContext>(session::SessionContext{
-                    next, files->users, files->hba, files->client_tls, &pools_, &clients_, now.console}),
+                    next, files->users, files->hba, files->client_tls, &pools_, &clients_, now.console, now.watch}),
                 std::memory_order_release);
     return {};
   }
@@ -157,6 +158,8 @@ int run_server(const CliOptions& options) {
   auto files = load_runtime_files(*config);
   if (!files) return fail(files.error());
   const int worker_count = config->effective_workers();
+  // Before the workers: sessions still on their loops leave it as the loops are destroyed.
+  session::SessionWatch watch(static_cast<size_t>(worker_count));
   net::WorkerGroup workers(worker_count);
   session::ClientRegistry clients;
   pool::PoolRegistry pools(config, files->users, static_cast<size_t>(worker_count));
@@ -165,7 +168,7 @@ int run_server(const CliOptions& options) {
   // What a new session starts with; RELOAD swaps it whole, sessions already
   // running keep the one they started with.
   LiveContext live_context(std::make_shared<const session::SessionContext>(session::SessionContext{
-      config, files->users, files->hba, files->client_tls, &pools, &clients, nullptr}));
+      config, files->users, files->hba, files->client_tls, &pools, &clients, nullptr, &watch}));
   LiveConfiguration live(options, pools, clients, live_context);
   asio::io_context control;
   auto signals = catch_signals(control);
@@ -264,6 +267,12 @@ int run_server(const CliOptions& options) {
   std::function<void()> janitor = [&] {
     if (shutting_down) return;
     pools.maintain(workers);
+    // Client timeouts: each worker looks at its own sessions, on its own thread.
+    if (auto now = live.current()->config; session::any_client_timeout(*now)) {
+      for (size_t i = 0; i < workers.size(); ++i) {
+        asio::post(workers.worker(i).io(), [&watch, i, now] { watch.check(i, *now, std::chrono::steady_clock::now()); });
+      }
+    }
     janitor_timer.expires_after(std::chrono::seconds(1));
     janitor_timer.async_wait([&](asio::error_code ec) {
       if (!ec) janitor();

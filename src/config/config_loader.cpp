@@ -97,7 +97,7 @@ Result<void> apply_database_key(DatabaseEntry& db, const std::string& key, const
   return {};
 }
 
-Result<UserEntry> parse_user_entry(const std::string& name, std::string_view value, std::vector<std::string>& warnings) {
+Result<UserEntry> parse_user_entry(const std::string& name, std::string_view value) {
   auto pairs = parse_connstring(value);
   if (!pairs) return unexpected(pairs.error());
   UserEntry user;
@@ -116,7 +116,6 @@ Result<UserEntry> parse_user_entry(const std::string& name, std::string_view val
       applied = set_int(user.max_user_client_connections, key, val, 0);
     } else if (key == "query_timeout" || key == "query_wait_timeout" || key == "idle_transaction_timeout" ||
                key == "transaction_timeout" || key == "client_idle_timeout") {
-      if (key != "query_wait_timeout") warnings.push_back(not_supported("per-user " + key));
       auto& slot = key == "query_timeout"              ? user.query_timeout
                    : key == "query_wait_timeout"       ? user.query_wait_timeout
                    : key == "idle_transaction_timeout" ? user.idle_transaction_timeout
@@ -229,7 +228,7 @@ Result<Config> load_config(const std::string& path, const FileReader& read) {
         config.databases.push_back(std::move(*db));
       }
     } else if (entry.section == "users") {
-      auto user = parse_user_entry(entry.key, entry.value, found);
+      auto user = parse_user_entry(entry.key, entry.value);
       if (!user) return unexpected(at(entry.where, user.error()));
       user->where = entry.where;
       config.users[entry.key] = std::move(*user);

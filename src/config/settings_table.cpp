@@ -106,12 +106,12 @@ std::vector<Setting> make_table() {
       {"server_tls_ciphers", &C::server_tls_ciphers, Live},
       {"server_tls13_ciphers", &C::server_tls13_ciphers, Live},
       // Dangerous timeouts
-      {"query_timeout", &C::query_timeout, Live, NotYet},
+      {"query_timeout", &C::query_timeout, Live, Yes},
       {"query_wait_timeout", &C::query_wait_timeout, Live},
       {"cancel_wait_timeout", &C::cancel_wait_timeout, Live, NotYet},
-      {"client_idle_timeout", &C::client_idle_timeout, Live, NotYet},
-      {"idle_transaction_timeout", &C::idle_transaction_timeout, Live, NotYet},
-      {"transaction_timeout", &C::transaction_timeout, Live, NotYet},
+      {"client_idle_timeout", &C::client_idle_timeout, Live, Yes},
+      {"idle_transaction_timeout", &C::idle_transaction_timeout, Live, Yes},
+      {"transaction_timeout", &C::transaction_timeout, Live, Yes},
       // Low-level network settings
       {"pkt_buf", &C::pkt_buf, Restart, Yes, 512, 1 << 24},
       {"max_packet_size", &C::max_packet_size, Live, Yes, 1024, 2147483647},

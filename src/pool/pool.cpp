@@ -276,7 +276,13 @@ bool Pool::close_one_idle_server() {
   return true;
 }
 
-asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker) {
+asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, WaitStop* stop) {
+  struct ForgetWake {
+    WaitStop* stop;
+    ~ForgetWake() {
+      if (stop != nullptr) stop->wake = nullptr;
+    }
+  } forget_wake{stop};
   while (true) {
     std::unique_ptr<ServerConnection> server;
     std::shared_ptr<Waiter> waiter;
@@ -303,11 +309,14 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
     }
     if (may_open) co_return co_await open_server(worker);
     if (blocked_by_cap) make_room_under_caps();
+    if (waiter && stop != nullptr) stop->wake = [timer = &waiter->timer] { timer->cancel(); };
     while (waiter) {
-      waiter->timer.expires_at(wake_at);
-      co_await waiter->timer.async_wait(as_tuple(asio::use_awaitable));
+      if (stop == nullptr || !stop->requested) {
+        waiter->timer.expires_at(wake_at);
+        co_await waiter->timer.async_wait(as_tuple(asio::use_awaitable));
+      }
       std::shared_ptr<Waiter> older;
-      bool open = false, timed_out = false;
+      bool open = false, timed_out = false, abandoned = false;
       {
         Guard lock(*this);
         if (waiter->server) {
@@ -315,6 +324,10 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
           waiter.reset();
         } else if (waiter->slot_granted) {
           open = true;
+        } else if (stop != nullptr && stop->requested) {
+          accounting_.leave_queue(waiter->ticket);
+          waiters_.erase(waiter->ticket);
+          abandoned = true;
         } else {
           auto step = accounting_.timer_rang(waiter->ticket, Clock::now());
           if (step.granted == waiter->ticket) {
@@ -334,6 +347,8 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
       }
       wake(older);
       if (timed_out) co_return unexpected(ClientError{sqlstate::kProtocolViolation, "query_wait_timeout"});
+      // No SQLSTATE: the session that asked knows why, and tells its client.
+      if (abandoned) co_return unexpected(ClientError{"", "stopped waiting"});
       if (open) co_return co_await open_server(worker);
     }
     if (auto lease = adopt(std::move(server), worker)) co_return std::move(*lease);

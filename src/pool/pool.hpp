@@ -9,6 +9,7 @@
 #include <asio.hpp>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -70,6 +71,13 @@ struct PoolCaps {
   std::shared_ptr<ConnectionCap> user;      // max_user_connections
 };
 
+// How a waiting client gives up its place (KILL_CLIENT, query_timeout): set
+// `requested`, then call `wake` if acquire has set it. On the client's worker only.
+struct WaitStop {
+  bool requested = false;
+  std::function<void()> wake;
+};
+
 class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
  public:
   Pool(std::string database, std::string user, ServerTarget target, PoolSettings settings, PoolCaps caps,
@@ -79,8 +87,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   Pool& operator=(const Pool&) = delete;
 
   // A server for a client on `worker`, on that worker's event loop. Waits in FIFO
-  // order when the pool is full, up to query_wait_timeout.
-  asio::awaitable<Result<ServerLease, protocol::ClientError>> acquire(net::Worker& worker);
+  // order when the pool is full, up to query_wait_timeout, or until `stop` asks.
+  asio::awaitable<Result<ServerLease, protocol::ClientError>> acquire(net::Worker& worker, WaitStop* stop = nullptr);
 
   // The ParameterStatus set of this pool's servers, once one has logged in
   // (PgBouncer's "welcome" values for new clients).

@@ -171,6 +171,13 @@ PoolAccounting::WakeStep PoolAccounting::timer_rang(Ticket ticket, TimePoint now
   return step;
 }
 
+bool PoolAccounting::leave_queue(Ticket ticket) {
+  auto it = std::find_if(queue_.begin(), queue_.end(), [ticket](const Waiting& w) { return w.ticket == ticket; });
+  if (it == queue_.end()) return false;
+  queue_.erase(it);
+  return true;
+}
+
 PoolAccounting::TimePoint PoolAccounting::wake_time(Ticket ticket, TimePoint now) const {
   const Waiting* w = find(ticket);
   BW_ASSERT(w != nullptr);

@@ -101,6 +101,9 @@ class PoolAccounting {
     TimePoint next{};
   };
   WakeStep timer_rang(Ticket ticket, TimePoint now);
+  // A waiter gave up (its client was killed or timed out). False when it was no
+  // longer queued: served meanwhile.
+  bool leave_queue(Ticket ticket);
   // When a waiter's timer should ring: its reserve moment while ahead, then its deadline.
   TimePoint wake_time(Ticket ticket, TimePoint now) const;
 

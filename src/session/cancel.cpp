@@ -17,4 +17,9 @@ asio::awaitable<void> forward_cancel(const ClientRegistry& registry, protocol::B
   if (!sent) BW_LOG_WARN("cancel request could not reach the server: {}", sent.error());
 }
 
+asio::awaitable<void> cancel_on_server(pool::ServerTarget target, protocol::BackendKeyData server_key) {
+  auto sent = co_await pool::send_cancel_request(target, server_key);
+  if (!sent) BW_LOG_WARN("cancel request could not reach the server: {}", sent.error());
+}
+
 }  // namespace breakwater::session

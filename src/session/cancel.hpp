@@ -9,5 +9,7 @@
 namespace breakwater::session {
 
 asio::awaitable<void> forward_cancel(const ClientRegistry& registry, protocol::BackendKeyData client_key);
+// Asks the server to cancel what it runs for a client the pooler is ending (query_timeout).
+asio::awaitable<void> cancel_on_server(pool::ServerTarget target, protocol::BackendKeyData server_key);
 
 }  // namespace breakwater::session

@@ -17,6 +17,7 @@
 #include "session/client_auth.hpp"
 #include "session/param_sync.hpp"
 #include "session/relay.hpp"
+#include "session/session_watch.hpp"
 #include "session/startup_phase.hpp"
 
 namespace breakwater::session {
@@ -45,7 +46,7 @@ std::string canonical_value(std::string_view name, std::string_view value) {
 }
 
 
-class ClientSession {
+class ClientSession final : public WatchedSession {
  public:
   ClientSession(net::Worker& worker, net::Socket socket, SessionContext context)
       : worker_(worker),
@@ -57,7 +58,8 @@ class ClientSession {
         peer_(net::describe_peer(connection_.socket())),
         connected_at_(std::chrono::system_clock::now()),
         started_(Clock::now()) {}
-  ~ClientSession() {
+  ~ClientSession() override {
+    unwatch();
     if (pool_) pool_->client_left();
     if (counted_in_quota_) context_.clients->quota().leave(params_.database, params_.user);
   }
@@ -133,6 +135,11 @@ class ClientSession {
     if (!authenticated) co_return unexpected(authenticated.error());
     if (authenticated->scram_keys) pool_->remember_scram_keys(*authenticated->scram_keys);
     login_done_ = true;
+    logged_in_at_ = Clock::now();
+    if (context_.watch != nullptr) {
+      context_.watch->add(worker_.id(), *this);
+      watched_ = true;
+    }
 
     relay_.push_client_bytes(stream_.pending());
     stream_.clear_pending();
@@ -203,8 +210,9 @@ class ClientSession {
   // session parameters.
   asio::awaitable<Result<void, ClientError>> link() {
     auto asked = Clock::now();
+    waiting_since_ = asked;
     set_state(ClientRecord::State::Waiting);
-    auto lease = co_await pool_->acquire(worker_);
+    auto lease = co_await pool_->acquire(worker_, &wait_stop_);
     if (!lease) co_return unexpected(lease.error());
     lease_ = std::move(*lease);
     set_state(ClientRecord::State::Active);
@@ -259,6 +267,7 @@ class ClientSession {
 
   void kill_from_console() {
     killed_ = true;
+    stop_waiting();
     // Only a client with no server output in flight can be told why without
     // cutting a message in two.
     if (record_ && record_->state.load(std::memory_order_relaxed) != ClientRecord::State::Active) {
@@ -272,6 +281,7 @@ class ClientSession {
   }
 
   void set_state(ClientRecord::State state) {
+    state_ = state;
     if (!record_) return;
     if (state == ClientRecord::State::Waiting) {
       int64_t now = wall_clock_us();
@@ -281,6 +291,74 @@ class ClientSession {
     record_->linked_server.store(state == ClientRecord::State::Active && lease_ ? lease_->id : 0,
                                  std::memory_order_relaxed);
     record_->state.store(state, std::memory_order_relaxed);
+  }
+
+  // The janitor's round (on this worker): ends the session when a timeout ran out.
+  void check_timeouts(const config::Config& config, SteadyTime now) override {
+    if (ended_by_ != nullptr || killed_) return;
+    SessionActivity activity;
+    switch (state_) {
+      case ClientRecord::State::Idle:
+        activity.phase = SessionActivity::Phase::Idle;
+        activity.idle_since = std::max(logged_in_at_, relay_.query_start());
+        break;
+      case ClientRecord::State::Waiting:
+        activity.phase = SessionActivity::Phase::Waiting;
+        activity.waiting_since = waiting_since_;
+        break;
+      case ClientRecord::State::Active:
+        activity.phase = SessionActivity::Phase::Linked;
+        activity.query_running = relay_.query_running();
+        activity.in_transaction = relay_.in_transaction();
+        activity.query_start = relay_.query_start();
+        activity.transaction_start = relay_.transaction_start();
+        break;
+    }
+    if (const char* reason = expired_timeout(client_timeouts(config, params_.user), activity, now)) end_for(reason);
+  }
+
+  // Ends the session for `reason`, which finish() tells the client. A linked
+  // server is asked to cancel what it runs, then cut off: the relay sees it go,
+  // and the server is closed, never reused.
+  void end_for(const char* reason) {
+    ended_by_ = reason;
+    switch (state_) {
+      case ClientRecord::State::Waiting:
+        stop_waiting();
+        break;
+      case ClientRecord::State::Idle: {
+        // Between transactions nothing is in flight towards the client: say why now.
+        protocol::ByteBuffer out;
+        protocol::write_error_response(out, {"FATAL", sqlstate::kProtocolViolation, reason});
+        connection_.send_quietly(asio::buffer(out));
+        asio::error_code ignored;
+        connection_.socket().shutdown(asio::socket_base::shutdown_both, ignored);
+        connection_.socket().close(ignored);
+        break;
+      }
+      case ClientRecord::State::Active:
+        if (cancel_route_) {
+          if (auto linked = cancel_route_->current()) {
+            asio::co_spawn(worker_.io(), cancel_on_server(linked->first, linked->second), asio::detached);
+          }
+        }
+        if (lease_) {
+          asio::error_code ignored;
+          lease_->stream.socket().shutdown(asio::socket_base::shutdown_both, ignored);
+        }
+        break;
+    }
+  }
+
+  void stop_waiting() {
+    wait_stop_.requested = true;
+    if (wait_stop_.wake) wait_stop_.wake();
+  }
+
+  void unwatch() {
+    if (!watched_) return;
+    context_.watch->remove(worker_.id(), *this);
+    watched_ = false;
   }
 
   void adopt_server_parameters() {
@@ -350,11 +428,15 @@ class ClientSession {
   // The one exit: log, tell the client, return or close the server.
   asio::awaitable<void> finish(const Result<RelayResult, ClientError>& outcome) {
     *alive_ = false;
+    unwatch();
     if (login_timer_) login_timer_->cancel();
     std::string reason;
     std::optional<ClientError> tell_client;
     bool server_reusable = false;
-    if (!outcome) {
+    if (ended_by_ != nullptr) {
+      reason = ended_by_;
+      tell_client = ClientError{sqlstate::kProtocolViolation, reason};
+    } else if (!outcome) {
       if (killed_) {
         reason = "admin forced disconnect";
       } else if (login_timed_out_) {
@@ -459,7 +541,11 @@ class ClientSession {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool on_tls_ = false;
   bool admitted_ = false, registered_ = false, is_cancel_ = false, login_done_ = false, login_timed_out_ = false;
-  bool counted_in_quota_ = false;
+  bool counted_in_quota_ = false, watched_ = false;
+  ClientRecord::State state_ = ClientRecord::State::Idle;
+  const char* ended_by_ = nullptr;  // the timeout that ended the session
+  Clock::time_point logged_in_at_{}, waiting_since_{};
+  pool::WaitStop wait_stop_;
 };
 
 asio::awaitable<void> run_session(std::unique_ptr<ClientSession> session) { co_await session->run(); }

@@ -17,6 +17,8 @@
 
 namespace breakwater::session {
 
+class SessionWatch;
+
 // What every session needs from the composition root (app/server.cpp).
 struct SessionContext {
   std::shared_ptr<const config::Config> config;
@@ -26,6 +28,7 @@ struct SessionContext {
   pool::PoolRegistry* pools = nullptr;
   ClientRegistry* clients = nullptr;
   ConsolePort* console = nullptr;  // the admin console; null: none
+  SessionWatch* watch = nullptr;   // the timeouts' lists; null: no timeouts
 };
 
 // Starts a session for an accepted socket on `worker` (which now owns it).

@@ -76,6 +76,15 @@ class Relay {
   asio::awaitable<bool> wait_for_client();
   bool client_terminated() const { return client_terminated_; }
 
+  // Where the client's traffic stands, for the session timeouts: a query runs
+  // from the client's first message to the ReadyForQuery that answers it; after
+  // it, query_start() is that ReadyForQuery's time.
+  using Clock = std::chrono::steady_clock;
+  bool query_running() const { return query_running_; }
+  bool in_transaction() const { return in_transaction_; }
+  Clock::time_point query_start() const { return query_start_; }
+  Clock::time_point transaction_start() const { return transaction_start_; }
+
   // Relays until the policy says the link ends or a side fails.
   asio::awaitable<RelayResult> run(pool::ServerConnection& server, ReleasePolicy policy);
 
@@ -113,7 +122,6 @@ class Relay {
 
   // SHOW STATS: a query runs from the client's first message to the ReadyForQuery
   // that answers it; a transaction until a ReadyForQuery says idle.
-  using Clock = std::chrono::steady_clock;
   void count(pool::PoolStats::Field field, uint64_t amount) {
     if (stats_ != nullptr) stats_->add(field, amount);
   }
