@@ -82,6 +82,21 @@ TEST(PoolAccounting, ReleasedServerGoesToOldestWaiterThenIdle) {
   EXPECT_EQ(pool.counts(at(4)).active, 1);
 }
 
+TEST(PoolAccounting, AWaiterThatLeavesIsSkipped) {
+  PoolAccounting pool(limits(1), nullptr, nullptr);
+  ASSERT_EQ(pool.acquire(t0).next, Next::Open);
+  pool.login_succeeded();
+  Ticket killed = pool.acquire(at(1)).ticket;
+  Ticket next = pool.acquire(at(2)).ticket;
+  EXPECT_TRUE(pool.leave_queue(killed));
+  EXPECT_FALSE(pool.leave_queue(killed));
+  EXPECT_EQ(pool.counts(at(3)).waiting, 1);
+  auto step = pool.release();
+  EXPECT_EQ(step.what, Return::HandOver);
+  EXPECT_EQ(step.ticket, next);
+  EXPECT_FALSE(pool.leave_queue(next)) << "served: no longer queued";
+}
+
 TEST(PoolAccounting, FiveHundredClientsNeverMoreThanPoolSizeServers) {
   PoolAccounting pool(limits(5), nullptr, nullptr);
   int opened = 0, served = 0;
