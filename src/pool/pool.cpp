@@ -309,7 +309,11 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
     }
     if (may_open) co_return co_await open_server(worker);
     if (blocked_by_cap) make_room_under_caps();
-    if (waiter && stop != nullptr) stop->wake = [timer = &waiter->timer] { timer->cancel(); };
+    if (waiter && stop != nullptr) {
+      stop->wake = [weak = std::weak_ptr<Waiter>(waiter)] {
+        if (auto w = weak.lock()) w->timer.cancel();
+      };
+    }
     while (waiter) {
       if (stop == nullptr || !stop->requested) {
         waiter->timer.expires_at(wake_at);
