@@ -5,19 +5,21 @@
 
 namespace breakwater::session {
 
-void CancelRoute::link(const pool::ServerTarget& target, protocol::BackendKeyData server_key) {
+void CancelRoute::link(std::shared_ptr<const pool::Pool> pool, protocol::BackendKeyData server_key) {
   std::lock_guard lock(mutex_);
-  linked_.emplace(target, server_key);
+  pool_ = std::move(pool);
+  server_key_ = server_key;
 }
 
 void CancelRoute::unlink() {
   std::lock_guard lock(mutex_);
-  linked_.reset();
+  pool_.reset();
 }
 
 std::optional<std::pair<pool::ServerTarget, protocol::BackendKeyData>> CancelRoute::current() const {
   std::lock_guard lock(mutex_);
-  return linked_;
+  if (!pool_) return std::nullopt;
+  return std::make_pair(pool_->target(), server_key_);
 }
 
 bool ClientRegistry::try_admit(int max_client_conn) {

@@ -20,13 +20,16 @@ namespace breakwater::session {
 // Where a client's CancelRequest is forwarded: the server it is linked to, if any.
 class CancelRoute {
  public:
-  void link(const pool::ServerTarget& target, protocol::BackendKeyData server_key);
+  // Once per transaction: only a pointer and the key are stored; the target is
+  // copied out when a cancel request actually comes.
+  void link(std::shared_ptr<const pool::Pool> pool, protocol::BackendKeyData server_key);
   void unlink();
   std::optional<std::pair<pool::ServerTarget, protocol::BackendKeyData>> current() const;
 
  private:
   mutable std::mutex mutex_;
-  std::optional<std::pair<pool::ServerTarget, protocol::BackendKeyData>> linked_;
+  std::shared_ptr<const pool::Pool> pool_;
+  protocol::BackendKeyData server_key_{};
 };
 
 class ClientRegistry {

@@ -228,7 +228,7 @@ class ClientSession final : public WatchedSession {
   }
 
   asio::awaitable<RelayResult> relay_linked() {
-    cancel_route_->link(pool_->target(), lease_->key);
+    cancel_route_->link(pool_, lease_->key);
     auto result = co_await relay_.run(lease_.server(), policy());
     cancel_route_->unlink();
     co_return result;
