@@ -228,7 +228,12 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
                             {"server_connection", sizeof(pool::ServerConnection), servers},
                             {"pool", sizeof(pool::Pool), static_cast<int>(views.size())}}));
     } else if (what == "fds") {
-      reply.error("SHOW " + what + " is not supported yet");
+      // PgBouncer's rule: it names every connection's cancel key owner and address.
+      if (!client.admin) {
+        reply.error("admin access needed");
+      } else {
+        reply.table(show_fds(*services_.clients, *services_.pools));
+      }
     } else {
       invalid();
     }

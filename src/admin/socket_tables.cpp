@@ -100,4 +100,50 @@ ResultSet show_sockets(SocketListing listing, const session::ClientRegistry& cli
   return rs;
 }
 
+ResultSet show_fds(const session::ClientRegistry& clients, const pool::PoolRegistry& pools) {
+  ResultSet rs({{"fd", kInt},
+                {"task", kText},
+                {"user", kText},
+                {"database", kText},
+                {"addr", kText},
+                {"port", kInt},
+                {"cancel", ColumnType::Int8},
+                {"link", kInt},
+                {"client_encoding", kText},
+                {"std_strings", kText},
+                {"datestyle", kText},
+                {"timezone", kText},
+                {"password", kText},
+                {"scram_client_key", ColumnType::Bytea},
+                {"scram_server_key", ColumnType::Bytea}});
+  auto records = clients.records();
+  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+  std::map<uint64_t, int> server_fds;
+  for (const auto& pool : pools.pools()) {
+    for (const auto& view : pool->servers()) server_fds[view.info->id] = view.info->fd;
+  }
+  std::map<uint64_t, int> client_fd_of_server;
+  auto row = [&](int fd, const char* task, const std::string& user, const std::string& database,
+                 const std::string& addr, int port, int link) {
+    rs.add_row({number(fd), text(task), text(user), text(database), text(addr), number(port), null(),
+                number(link), null(), null(), null(), null(), null(), null(), null()});
+  };
+  for (const auto& client : records) {
+    uint64_t server = client->linked_server.load(std::memory_order_relaxed);
+    auto it = server != 0 ? server_fds.find(server) : server_fds.end();
+    int link = it != server_fds.end() ? it->second : 0;
+    if (link != 0) client_fd_of_server[server] = client->fd;
+    row(client->fd, "client", client->user, client->database, client->addr, client->port, link);
+  }
+  for (const auto& pool : pools.pools()) {
+    for (const auto& view : pool->servers()) {
+      const pool::ServerInfo& server = *view.info;
+      auto it = client_fd_of_server.find(server.id);
+      row(server.fd, "server", server.user, server.database, server.addr, server.port,
+          it != client_fd_of_server.end() ? it->second : 0);
+    }
+  }
+  return rs;
+}
+
 }  // namespace breakwater::admin

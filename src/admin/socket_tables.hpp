@@ -16,6 +16,10 @@ enum class SocketListing {
   ActiveSockets,  // SHOW ACTIVE_SOCKETS: as SOCKETS, the linked pairs only (data is flowing only there)
 };
 
+// SHOW FDS: every client and server socket with its descriptor. PgBouncer sends
+// these (with passwords and cancel keys) to a new process for an online restart;
+// Breakwater has no such restart, so the secrets and cancel keys stay NULL.
+ResultSet show_fds(const session::ClientRegistry& clients, const pool::PoolRegistry& pools);
 ResultSet show_sockets(SocketListing listing, const session::ClientRegistry& clients, const pool::PoolRegistry& pools);
 
 }  // namespace breakwater::admin

@@ -426,6 +426,7 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::co
   std::tie(info->local_addr, info->local_port) = net::local_address((*connected)->stream.socket());
   if (const auto* tls = (*connected)->stream.tls()) info->tls = tls->version() + "/" + tls->cipher();
   info->remote_pid = static_cast<int>((*connected)->key.process_id);
+  info->fd = static_cast<int>((*connected)->stream.socket().native_handle());
   info->connect_time = std::chrono::system_clock::now();
   info->generation = generation_.load();
   (*connected)->info = info;

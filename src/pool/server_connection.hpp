@@ -38,6 +38,7 @@ struct ServerInfo {
   std::string user, database, addr, local_addr, tls;
   int port = 0, local_port = 0;
   int remote_pid = 0;
+  int fd = -1;  // the socket's descriptor: it keeps its number when it moves between workers
   std::chrono::system_clock::time_point connect_time{};
   uint64_t generation = 0;  // the pool's generation at login; older ones close (RECONNECT)
 };

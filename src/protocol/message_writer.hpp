@@ -35,7 +35,7 @@ void write_command_complete(ByteBuffer& out, std::string_view tag);
 void write_empty_query_response(ByteBuffer& out);
 
 // Column types used by console result sets (PostgreSQL OIDs).
-enum class ColumnType : uint32_t { Int8 = 20, Int4 = 23, Text = 25, Float8 = 701, Timestamp = 1114, Numeric = 1700 };
+enum class ColumnType : uint32_t { Bytea = 17, Int8 = 20, Int4 = 23, Text = 25, Float8 = 701, Timestamp = 1114, Numeric = 1700 };
 struct Column {
   std::string_view name;
   ColumnType type = ColumnType::Text;

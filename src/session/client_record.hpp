@@ -17,6 +17,7 @@ struct ClientRecord {
   uint64_t id = 0;
   std::string user, database, addr, local_addr, tls, application_name;
   int port = 0, local_port = 0;
+  int fd = -1;  // the socket's descriptor (SHOW FDS)
   std::chrono::system_clock::time_point connect_time{};
   // Closes the client's connection from its own worker ("admin forced disconnect").
   std::function<void()> kill;

@@ -255,6 +255,7 @@ class ClientSession final : public WatchedSession {
       if (name == "application_name") record->application_name = value;
     }
     record->connect_time = connected_at_;
+    record->fd = static_cast<int>(connection_.socket().native_handle());
     record->request_time_us.store(wall_clock_us(), std::memory_order_relaxed);
     record->kill = [io = &worker_.io(), alive = alive_, this] {
       asio::post(*io, [alive, this] {

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 
 import psycopg
@@ -29,6 +30,8 @@ COLUMNS = {
     "DNS_HOSTS": ["hostname", "ttl", "addrs"],
     "DNS_ZONES": ["zonename", "serial", "count"],
     "MEM": ["name", "size", "used", "free", "memtotal"],
+    "FDS": ["fd", "task", "user", "database", "addr", "port", "cancel", "link", "client_encoding", "std_strings",
+            "datestyle", "timezone", "password", "scram_client_key", "scram_server_key"],
 }
 INT4, INT8, TEXT = 23, 20, 25
 
@@ -332,3 +335,22 @@ def test_show_mem_counts_connections(console_bw):
     assert mem["client_session"]["used"] >= 2 and mem["client_session"]["size"] > 0
     assert mem["server_connection"]["used"] >= 1
     assert mem["pool"]["memtotal"] == mem["pool"]["size"] * mem["pool"]["used"]
+
+
+def test_show_fds_lists_sockets_without_secrets(console_bw):
+    with psycopg.connect(console_bw.dsn(), autocommit=True) as app:
+        app.execute("SELECT 1")
+        with socket.socket(fileno=os.dup(app.pgconn.socket)) as own:
+            local_port = own.getsockname()[1]
+        _, description, rows = show(console_bw, "FDS")
+        types = {c.name: c.type_code for c in description}
+        assert types["fd"] == INT4 and types["cancel"] == INT8
+        client = next(r for r in rows if r["task"] == "client" and r["port"] == local_port)
+        assert client["fd"] > 2 and client["user"] == "postgres" and client["database"] == "postgres"
+        servers = [r for r in rows if r["task"] == "server"]
+        assert servers and all(r["fd"] > 2 for r in servers)
+        # Distinct descriptors, and never a secret or a cancel key.
+        assert len({r["fd"] for r in rows}) == len(rows)
+        assert all(r["password"] is None and r["cancel"] is None and r["scram_client_key"] is None for r in rows)
+    with pytest.raises(psycopg.Error, match="admin access needed"):
+        show(console_bw, "FDS", user="watcher")
