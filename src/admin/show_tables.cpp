@@ -60,7 +60,7 @@ ResultSet show_pools(const std::vector<PoolView>& pools) {
     int active_clients = std::max(0, view.pool->clients() - c.waiting);
     auto wait_us = static_cast<int64_t>(c.max_wait_s * 1e6);
     rs.add_row({text(view.pool->database()), text(view.pool->user()), number(active_clients), number(c.waiting),
-                number(0), number(0), number(c.active), number(0), number(0), number(c.idle), number(0), number(0),
+                number(0), number(0), number(c.active), number(0), number(0), number(c.idle), number(c.used), number(c.tested),
                 number(c.login), number(wait_us / 1000000), number(wait_us % 1000000),
                 text(config::to_string(view.pool->settings().pool_mode)), null()});
   }

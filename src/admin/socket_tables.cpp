@@ -13,6 +13,16 @@ namespace {
 constexpr ColumnType kText = ColumnType::Text;
 constexpr ColumnType kInt = ColumnType::Int4;
 
+const char* server_state_name(pool::Pool::ServerState state) {
+  switch (state) {
+    case pool::Pool::ServerState::Idle: return "idle";
+    case pool::Pool::ServerState::Used: return "used";
+    case pool::Pool::ServerState::Tested: return "tested";
+    case pool::Pool::ServerState::Active: break;
+  }
+  return "active";
+}
+
 ResultSet socket_table(bool with_buffers) {
   std::vector<ResultSet::Column> columns{
       {"type", kText},          {"user", kText},         {"database", kText},
@@ -78,12 +88,12 @@ ResultSet show_sockets(SocketListing listing, const session::ClientRegistry& cli
   if (listing != SocketListing::Clients) {
     for (const auto& pool : pools.pools()) {
       for (const auto& view : pool->servers()) {
-        auto user = view.idle ? by_server.end() : by_server.find(view.info->id);
+        auto user = view.idle() ? by_server.end() : by_server.find(view.info->id);
         const bool linked = user != by_server.end();
         if (active_only && !linked) continue;
         const pool::ServerInfo& server = *view.info;
         std::string connected = timestamp_text(server.connect_time);
-        std::string state_name = view.idle ? "idle" : "active";
+        std::string state_name = server_state_name(view.state);
         if (buffers) state_name = "sv_" + state_name;
         add_row(rs,
                 {text("S"), text(server.user), text(server.database), text("none"), text(state_name),

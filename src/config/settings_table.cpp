@@ -72,8 +72,8 @@ std::vector<Setting> make_table() {
       // Connection sanity checks, timeouts
       {"server_reset_query", &C::server_reset_query, Live},
       {"server_reset_query_always", &C::server_reset_query_always, Live},
-      {"server_check_delay", &C::server_check_delay, Live, NotYet},
-      {"server_check_query", &C::server_check_query, Live, NotYet},
+      {"server_check_delay", &C::server_check_delay, Live},
+      {"server_check_query", &C::server_check_query, Live},
       {"server_fast_close", &C::server_fast_close, Live, NotYet},
       {"server_lifetime", &C::server_lifetime, Live, Yes},
       {"server_idle_timeout", &C::server_idle_timeout, Live, Yes},

@@ -89,10 +89,12 @@ Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSett
       server_lifetime_s_(settings_.server_lifetime_s),
       server_idle_timeout_s_(settings_.server_idle_timeout_s),
       server_login_retry_s_(settings_.server_login_retry_s),
+      server_check_delay_s_(settings_.server_check_delay_s),
       min_pool_size_(settings_.limits.min_pool_size),
       stats_(worker_count),
       accounting_(settings_.limits, caps_.database.get(), caps_.user.get()),
-      idle_(worker_count) {}
+      idle_(worker_count),
+      server_check_query_(settings_.server_check_query) {}
 
 Pool::~Pool() {
   for (auto* cap : {caps_.database.get(), caps_.user.get()}) {
@@ -288,6 +290,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
     std::shared_ptr<Waiter> waiter;
     Clock::time_point wake_at;
     bool may_open = false, blocked_by_cap = false;
+    std::optional<std::string> check_query;  // set when an idle server needs checking first
     {
       Guard lock(*this);
       const auto now = Clock::now();
@@ -295,6 +298,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
       switch (step.next) {
         case PoolAccounting::Next::TakeIdle:
           server = take_idle_locked(worker.id());
+          if (due_for_check_locked(*server, now)) check_query = server_check_query_;
           break;
         case PoolAccounting::Next::Open:
           may_open = true;
@@ -355,8 +359,37 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
       if (abandoned) co_return unexpected(ClientError{"", "stopped waiting"});
       if (open) co_return co_await open_server(worker);
     }
-    if (auto lease = adopt(std::move(server), worker)) co_return std::move(*lease);
+    // A server handed over by a releasing client was just in use: only one that sat
+    // idle past server_check_delay is checked, as PgBouncer's "used" servers are.
+    auto lease = adopt(std::move(server), worker);
+    if (!lease) continue;
+    if (check_query && !co_await passes_check(*lease, std::move(*check_query))) continue;
+    co_return std::move(*lease);
   }
+}
+
+bool Pool::due_for_check_locked(const ServerConnection& server, Clock::time_point now) const {
+  if (server_check_query_.empty()) return false;
+  const double delay_s = server_check_delay_s_.load(std::memory_order_relaxed);
+  return delay_s <= 0 || now - server.idle_since >= std::chrono::duration<double>(delay_s);
+}
+
+asio::awaitable<bool> Pool::passes_check(ServerLease& lease, std::string query) {
+  const uint64_t id = lease->id;
+  {
+    std::lock_guard lock(mutex_);
+    tested_ids_.push_back(id);
+  }
+  auto checked = co_await run_simple_query(lease.server(), query, target_.max_packet_size);
+  {
+    std::lock_guard lock(mutex_);
+    std::erase(tested_ids_, id);
+  }
+  if (checked) co_return true;
+  BW_LOG_WARN("S-{:#x}: {}/{}@{} closing because: server_check_query failed: {}", id, database_, user_,
+              lease->address, checked.error());
+  lease.close();
+  co_return false;
 }
 
 // Takes a server that was idle or handed over: moves it to the client's worker and
@@ -579,7 +612,16 @@ std::optional<ParameterMap> Pool::server_parameters() const {
 
 Pool::Counts Pool::counts() const {
   std::lock_guard lock(mutex_);
-  return accounting_.counts(Clock::now());
+  const auto now = Clock::now();
+  Counts counts;
+  static_cast<PoolAccounting::Counts&>(counts) = accounting_.counts(now);
+  for (const auto& list : idle_) {
+    for (const auto& server : list) counts.used += due_for_check_locked(*server, now) ? 1 : 0;
+  }
+  counts.idle -= counts.used;
+  counts.tested = static_cast<int>(tested_ids_.size());
+  counts.active -= counts.tested;
+  return counts;
 }
 
 }  // namespace breakwater::pool

@@ -36,6 +36,10 @@ struct PoolSettings {
   double server_lifetime_s = 3600;     // 0: never; older servers close when idle
   std::string server_reset_query = "DISCARD ALL";
   bool server_reset_query_always = false;
+  // A server idle this long runs server_check_query before a client gets it (0:
+  // every time one is taken from the idle list); an empty query never checks.
+  double server_check_delay_s = 30;
+  std::string server_check_query = "select 1";
   // min_pool_size applies even with no client connected (a [databases] entry with user=).
   bool forced_user = false;
 };
@@ -136,12 +140,18 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   // At shutdown, with every worker stopped: says Terminate to idle servers and closes them.
   void close_idle_servers();
 
-  using Counts = PoolAccounting::Counts;
+  // As the accounting counts, with PgBouncer's finer states: `used` idle servers
+  // are due for server_check_query (not in `idle`), `tested` ones run it (not in `active`).
+  struct Counts : PoolAccounting::Counts {
+    int used = 0, tested = 0;
+  };
   Counts counts() const;
   // SHOW SERVERS: every logged-in server of the pool, idle or lent to a client.
+  enum class ServerState { Active, Idle, Used, Tested };
   struct ServerView {
     std::shared_ptr<const ServerInfo> info;
-    bool idle = false;
+    ServerState state = ServerState::Active;
+    bool idle() const { return state == ServerState::Idle || state == ServerState::Used; }
   };
   std::vector<ServerView> servers() const;
 
@@ -190,12 +200,17 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   asio::awaitable<Result<std::unique_ptr<ServerConnection>, protocol::ClientError>> connect(net::Worker& worker);
   // Takes an idle or handed-over server onto `worker`; nullopt when it died meanwhile.
   std::optional<ServerLease> adopt(std::unique_ptr<ServerConnection> server, net::Worker& worker);
+  // Under mutex_: an idle server has waited long enough to need server_check_query.
+  bool due_for_check_locked(const ServerConnection& server, Clock::time_point now) const;
+  // Runs server_check_query on a server just taken from the idle list; closes it
+  // and says false when the check fails.
+  asio::awaitable<bool> passes_check(ServerLease& lease, std::string query);
 
   const std::string database_, user_;
   const ServerTarget target_;
   const PoolSettings settings_;  // as created; what RELOAD changes lives below
   const PoolCaps caps_;
-  std::atomic<double> server_lifetime_s_, server_idle_timeout_s_, server_login_retry_s_;
+  std::atomic<double> server_lifetime_s_, server_idle_timeout_s_, server_login_retry_s_, server_check_delay_s_;
   std::atomic<int> min_pool_size_;
   std::atomic<uint64_t> generation_{0};
   bool outdated(const ServerConnection& server) const { return server.info && needs_close(*server.info); }
@@ -214,6 +229,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   std::optional<auth::scram::PassThroughKeys> scram_keys_;
   std::optional<std::string> login_secret_;
   std::vector<std::weak_ptr<const ServerInfo>> server_infos_;
+  std::string server_check_query_;     // RELOAD changes it
+  std::vector<uint64_t> tested_ids_;   // servers running server_check_query now
 };
 
 }  // namespace breakwater::pool

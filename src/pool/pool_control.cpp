@@ -13,6 +13,8 @@ void Pool::reconfigure(const PoolSettings& fresh) {
     server_lifetime_s_.store(fresh.server_lifetime_s, std::memory_order_relaxed);
     server_idle_timeout_s_.store(fresh.server_idle_timeout_s, std::memory_order_relaxed);
     server_login_retry_s_.store(fresh.server_login_retry_s, std::memory_order_relaxed);
+    server_check_delay_s_.store(fresh.server_check_delay_s, std::memory_order_relaxed);
+    server_check_query_ = fresh.server_check_query;
     min_pool_size_.store(fresh.limits.min_pool_size, std::memory_order_relaxed);
     // A larger pool: clients that waited may open servers now.
     while (auto ticket = accounting_.room_appeared(Clock::now())) granted.push_back(grant_locked(ticket));
@@ -68,16 +70,25 @@ int Pool::close_needed() const {
 
 std::vector<Pool::ServerView> Pool::servers() const {
   std::lock_guard lock(mutex_);
-  std::vector<uint64_t> idle_ids;
+  const auto now = Clock::now();
+  std::vector<std::pair<uint64_t, ServerState>> idle_states;
   for (const auto& list : idle_) {
-    for (const auto& server : list) idle_ids.push_back(server->id);
+    for (const auto& server : list) {
+      idle_states.emplace_back(server->id, due_for_check_locked(*server, now) ? ServerState::Used : ServerState::Idle);
+    }
   }
   std::vector<ServerView> views;
   for (const auto& weak : server_infos_) {
-    if (auto info = weak.lock()) {
-      bool idle = std::find(idle_ids.begin(), idle_ids.end(), info->id) != idle_ids.end();
-      views.push_back({std::move(info), idle});
+    auto info = weak.lock();
+    if (!info) continue;
+    ServerState state = ServerState::Active;
+    auto idle = std::find_if(idle_states.begin(), idle_states.end(), [&](const auto& s) { return s.first == info->id; });
+    if (idle != idle_states.end()) {
+      state = idle->second;
+    } else if (std::find(tested_ids_.begin(), tested_ids_.end(), info->id) != tested_ids_.end()) {
+      state = ServerState::Tested;
     }
+    views.push_back({std::move(info), state});
   }
   return views;
 }

@@ -55,6 +55,8 @@ PoolSettings make_pool_settings(const config::Config& config, const config::Data
   settings.server_lifetime_s = db.server_lifetime.value_or(config.server_lifetime);
   settings.server_reset_query = config.server_reset_query;
   settings.server_reset_query_always = config.server_reset_query_always;
+  settings.server_check_delay_s = config.server_check_delay;
+  settings.server_check_query = config.server_check_query;
   settings.forced_user = !db.user.empty();
   return settings;
 }
