@@ -14,6 +14,10 @@ asio::awaitable<IoResult> Stream::read_some(asio::mutable_buffer buffer) {
   return tls_->read_some(socket_, buffer);
 }
 
+asio::awaitable<std::tuple<asio::error_code>> Stream::wait_readable() {
+  return socket_.async_wait(asio::socket_base::wait_read, as_tuple(asio::use_awaitable));
+}
+
 asio::awaitable<IoResult> Stream::write(asio::const_buffer buffer) {
   if (!tls_) return asio::async_write(socket_, buffer, as_tuple(asio::use_awaitable));
   return tls_->write(socket_, buffer);

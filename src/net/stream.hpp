@@ -20,6 +20,9 @@ class Stream {
   bool is_open() const { return socket_.is_open(); }
 
   asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer);
+  // Until the socket has bytes to read, without a buffer: how an idle client waits.
+  // Asio re-arms the descriptor (EPOLL_CTL_MOD), so bytes that came earlier count.
+  asio::awaitable<std::tuple<asio::error_code>> wait_readable();
   // The whole buffer, or an error.
   asio::awaitable<IoResult> write(asio::const_buffer buffer);
 

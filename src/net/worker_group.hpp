@@ -9,6 +9,8 @@
 
 #include <asio.hpp>
 
+#include "net/buffer_pool.hpp"
+
 namespace breakwater::net {
 
 // Worker-local: its io_context runs on one thread, started by WorkerGroup.
@@ -17,6 +19,8 @@ class Worker {
   explicit Worker(int id) : id_(id), io_(1), guard_(asio::make_work_guard(io_)) {}
   int id() const { return id_; }
   asio::io_context& io() { return io_; }
+  // Relay buffers for this worker's sessions (its own thread only).
+  BufferPool& buffers() { return buffers_; }
   bool on_owner_thread() const { return std::this_thread::get_id() == thread_id_; }
 
  private:
@@ -24,6 +28,7 @@ class Worker {
   int id_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  BufferPool buffers_;
   std::thread::id thread_id_;
 };
 

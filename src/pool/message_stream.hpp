@@ -28,6 +28,11 @@ class MessageStream {
   // messages): the relay must forward these first.
   protocol::Bytes pending() const { return {buffer_.data() + start_, end_ - start_}; }
   void clear_pending() { start_ = end_ = 0; }
+  // Frees the read buffer (nothing may be pending); a later read allocates again.
+  void release_buffer() {
+    clear_pending();
+    protocol::ByteBuffer().swap(buffer_);
+  }
   // False until the peer has sent at least one byte.
   bool received_any() const { return received_any_; }
 

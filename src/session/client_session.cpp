@@ -143,6 +143,7 @@ class ClientSession final : public WatchedSession {
 
     relay_.push_client_bytes(stream_.pending());
     stream_.clear_pending();
+    stream_.release_buffer();  // the relay reads from here on
     auto welcomed = co_await welcome();
     if (!welcomed) co_return unexpected(welcomed.error());
     if (policy() == ReleasePolicy::Never) co_return co_await relay_linked();
@@ -533,7 +534,7 @@ class ClientSession final : public WatchedSession {
   ParameterList client_params_;  // what every server linked to this client must have
   std::shared_ptr<pool::Pool> pool_;
   pool::PoolStats::Slot* stats_ = nullptr;  // this worker's counters in pool_
-  Relay relay_{connection_, RelayOptions{std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
+  Relay relay_{connection_, worker_.buffers(), RelayOptions{std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
                                      static_cast<uint32_t>(config_.max_packet_size)}};
   pool::ServerLease lease_;
   protocol::BackendKeyData key_{};

@@ -27,12 +27,24 @@ struct Relay::LinkRun {
 };
 
 asio::mutable_buffer Relay::CarryBuffer::free_space() {
-  if (have_ == data_.size()) data_.resize(data_.size() * 2);  // only for a backlog larger than the buffer
+  if (data_.empty()) {
+    data_ = pool_.take(size_);
+  } else if (have_ == data_.size()) {
+    data_.resize(data_.size() * 2);  // only for a backlog larger than the buffer
+  }
   return asio::buffer(data_.data() + have_, data_.size() - have_);
+}
+
+void Relay::CarryBuffer::give_back() {
+  if (have_ != 0 || data_.empty()) return;
+  // One that grew for a large backlog goes back to the allocator, not to the pool.
+  if (data_.size() == size_) pool_.give_back(std::move(data_));
+  protocol::ByteBuffer().swap(data_);
 }
 
 void Relay::CarryBuffer::append(protocol::Bytes bytes) {
   if (bytes.empty()) return;
+  if (data_.empty()) data_ = pool_.take(std::max(size_, bytes.size()));
   if (data_.size() < have_ + bytes.size()) data_.resize(have_ + bytes.size());
   std::memcpy(data_.data() + have_, bytes.data(), bytes.size());
   have_ += bytes.size();
@@ -43,12 +55,12 @@ void Relay::CarryBuffer::consume(size_t n) {
   have_ -= n;
 }
 
-Relay::Relay(net::Stream& client, RelayOptions options)
+Relay::Relay(net::Stream& client, net::BufferPool& buffers, RelayOptions options)
     : client_(client),
       options_(options),
-      from_client_(options.buffer_size),
+      from_client_(buffers, options.buffer_size),
       client_scanner_(Direction::Frontend, options.max_packet_size),
-      from_server_(options.buffer_size),
+      from_server_(buffers, options.buffer_size),
       server_scanner_(Direction::Backend, options.max_packet_size) {
   server_scanner_.capture('Z');
   server_scanner_.capture('S');
@@ -95,6 +107,11 @@ asio::awaitable<bool> Relay::wait_for_client() {
       }
       co_return true;
     }
+    if (from_client_.empty() && !client_.has_buffered_input()) {
+      // Idle: park on readability with no buffer; borrow one once bytes are there.
+      auto [wait_error] = co_await client_.wait_readable();
+      if (wait_error) co_return false;
+    }
     auto [ec, n] = co_await client_.read_some(from_client_.free_space());
     if (ec) co_return false;
     from_client_.filled(n);
@@ -112,6 +129,10 @@ asio::awaitable<RelayResult> Relay::run(pool::ServerConnection& server, ReleaseP
   auto ended = co_await (pump_client_to_server(run) || pump_server_to_client(run));
   RelayEnd end = std::visit([](RelayEnd e) { return e; }, ended);
   run.link.client_mid_message = !client_scanner_.at_boundary();
+  // Server bytes never outlive the link; client bytes stay for the next one.
+  from_server_.clear();
+  from_server_.give_back();
+  from_client_.give_back();
   co_return RelayResult{end, run.link, std::move(run.detail)};
 }
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <string>
 
+#include "net/buffer_pool.hpp"
 #include "net/stream.hpp"
 #include "pool/pool_stats.hpp"
 #include "pool/server_connection.hpp"
@@ -64,7 +65,7 @@ struct RelayOptions {
 // Worker-local: used by one client session only.
 class Relay {
  public:
-  Relay(net::Stream& client, RelayOptions options);
+  Relay(net::Stream& client, net::BufferPool& buffers, RelayOptions options);
 
   // Where traffic, queries and transactions are counted (the session's pool, this worker's slot).
   void count_into(pool::PoolStats::Slot* stats) { stats_ = stats; }
@@ -75,6 +76,8 @@ class Relay {
   // client left (or sent only Terminate: then client_terminated() is true).
   asio::awaitable<bool> wait_for_client();
   bool client_terminated() const { return client_terminated_; }
+  // Whether the relay holds a buffer now (none while the client is idle).
+  bool holds_buffers() const { return from_client_.holds_storage() || from_server_.holds_storage(); }
 
   // Where the client's traffic stands, for the session timeouts: a query runs
   // from the client's first message to the ReadyForQuery that answers it; after
@@ -89,9 +92,15 @@ class Relay {
   asio::awaitable<RelayResult> run(pool::ServerConnection& server, ReleasePolicy policy);
 
  private:
+  // Bytes read but not yet forwarded. Its storage is borrowed from the worker's
+  // BufferPool when a read needs it and given back once empty at the end of a
+  // link, so an idle client holds none.
   class CarryBuffer {
    public:
-    explicit CarryBuffer(size_t size) : data_(size) {}
+    CarryBuffer(net::BufferPool& pool, size_t size) : pool_(pool), size_(size) {}
+    ~CarryBuffer() { give_back(); }
+    CarryBuffer(const CarryBuffer&) = delete;
+    CarryBuffer& operator=(const CarryBuffer&) = delete;
     asio::mutable_buffer free_space();
     void filled(size_t n) { have_ += n; }
     protocol::Bytes bytes() const { return {data_.data(), have_}; }
@@ -99,8 +108,13 @@ class Relay {
     void consume(size_t n);
     bool empty() const { return have_ == 0; }
     void clear() { have_ = 0; }
+    // Returns the storage to the pool when nothing waits in it.
+    void give_back();
+    bool holds_storage() const { return !data_.empty(); }
 
    private:
+    net::BufferPool& pool_;
+    size_t size_;
     protocol::ByteBuffer data_;
     size_t have_ = 0;
   };

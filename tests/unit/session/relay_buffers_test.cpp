@@ -1,0 +1,95 @@
+// An idle client holds no relay buffer: the relay borrows the worker's buffers when
+// the client's bytes arrive and gives them back when the link ends. Driven over
+// socket pairs, with the test playing both the client and PostgreSQL.
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <asio.hpp>
+#include <optional>
+
+#include "net/buffer_pool.hpp"
+#include "session/relay.hpp"
+
+namespace breakwater::session {
+namespace {
+
+struct SocketPair {
+  net::Socket pooler_end;
+  int peer_fd;
+};
+
+SocketPair make_pair(asio::io_context& io) {
+  int fds[2];
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  return {net::Socket(io, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fds[0]), fds[1]};
+}
+
+void send_all(int fd, const protocol::ByteBuffer& bytes) {
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+}
+
+// Query "SELECT 1": type, length 13 (itself, the text, its NUL), the text.
+protocol::ByteBuffer select_one() {
+  static const char kBytes[] = "Q\0\0\0\x0dSELECT 1";  // the literal's own NUL ends the text
+  return protocol::ByteBuffer(kBytes, kBytes + sizeof kBytes);
+}
+
+protocol::ByteBuffer ready_for_query_idle() { return {'Z', 0, 0, 0, 5, 'I'}; }
+
+size_t read_available(int fd) {
+  char buf[256];
+  ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+  return n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+TEST(RelayBuffers, AnIdleClientHoldsNoBufferAndALinkGivesThemBack) {
+  asio::io_context io;
+  net::BufferPool buffers;
+  auto client = make_pair(io);
+  auto server_pair = make_pair(io);
+  net::Stream client_stream(std::move(client.pooler_end));
+  pool::ServerConnection server(1, std::move(server_pair.pooler_end), 0);
+  Relay relay(client_stream, buffers, RelayOptions{});
+
+  std::optional<bool> got_bytes;
+  std::optional<RelayEnd> end;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    got_bytes = co_await relay.wait_for_client();
+    auto result = co_await relay.run(server, ReleasePolicy::AtTransaction);
+    end = result.end;
+  }, asio::detached);
+
+  io.poll();
+  EXPECT_FALSE(got_bytes.has_value());
+  EXPECT_FALSE(relay.holds_buffers()) << "a client waiting for its next query borrows nothing";
+
+  send_all(client.peer_fd, select_one());
+  for (int i = 0; i < 100 && read_available(server_pair.peer_fd) == 0; ++i) io.run_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(got_bytes, true);
+  EXPECT_TRUE(relay.holds_buffers());
+
+  send_all(server_pair.peer_fd, ready_for_query_idle());
+  for (int i = 0; i < 100 && !end; ++i) io.run_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(end, RelayEnd::Released);
+  EXPECT_EQ(read_available(client.peer_fd), ready_for_query_idle().size());
+  EXPECT_FALSE(relay.holds_buffers()) << "the link ended: both buffers went back to the worker";
+  EXPECT_EQ(buffers.free_count(), 2u);
+  ::close(client.peer_fd);
+  ::close(server_pair.peer_fd);
+}
+
+TEST(BufferPool, ReusesBuffersOfTheSameSizeAndKeepsABoundedNumber) {
+  net::BufferPool pool;
+  auto first = pool.take(1024);
+  const auto* storage = first.data();
+  pool.give_back(std::move(first));
+  EXPECT_EQ(pool.take(1024).data(), storage);
+  for (size_t i = 0; i < net::BufferPool::kMaxFree + 10; ++i) pool.give_back(net::BufferPool::Buffer(64));
+  EXPECT_EQ(pool.free_count(), net::BufferPool::kMaxFree);
+  EXPECT_EQ(pool.take(2048).size(), 2048u);
+}
+
+}  // namespace
+}  // namespace breakwater::session
