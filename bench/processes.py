@@ -42,12 +42,20 @@ def cpu_seconds(pid):
     return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
 
 
-def peak_rss_kib(pid):
+def _status_kib(pid, field):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def peak_rss_kib(pid):
+    return _status_kib(pid, "VmHWM")
+
+
+def current_rss_kib(pid):
+    return _status_kib(pid, "VmRSS")
 
 
 class Postgres:

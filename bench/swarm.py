@@ -1,0 +1,113 @@
+"""Thousands of PostgreSQL clients from one process, for the idle_memory and burst scenarios.
+
+pgbench cannot hold 10,000 idle clients or open them all at the same instant, and a
+driver such as asyncpg would cost more memory than the pooler under test. Each client
+here speaks just enough of the protocol (trust login, one simple query) on a raw
+asyncio stream."""
+
+import asyncio
+import struct
+import time
+
+PROTOCOL_3 = 196608
+
+
+def startup_packet(user, database):
+    body = struct.pack("!i", PROTOCOL_3)
+    for key, value in (("user", user), ("database", database)):
+        body += key.encode() + b"\0" + value.encode() + b"\0"
+    body += b"\0"
+    return struct.pack("!i", len(body) + 4) + body
+
+
+def query_packet(sql):
+    body = sql.encode() + b"\0"
+    return b"Q" + struct.pack("!i", len(body) + 4) + body
+
+
+class ClientFailed(Exception):
+    pass
+
+
+async def until_ready(reader):
+    """Reads messages up to ReadyForQuery; an ErrorResponse fails the client."""
+    while True:
+        header = await reader.readexactly(5)
+        kind, length = header[:1], struct.unpack("!i", header[1:])[0]
+        body = await reader.readexactly(length - 4)
+        if kind == b"E":
+            fields = dict((f[:1], f[1:].decode(errors="replace")) for f in body.split(b"\0") if f)
+            raise ClientFailed(f"{fields.get(b'C', '?')} {fields.get(b'M', '')}")
+        if kind == b"Z":
+            return
+
+
+class Client:
+    """One connection that logs in and runs SELECT 1, then stays open until closed."""
+
+    def __init__(self):
+        self.writer = None
+
+    async def login_and_select(self, port, user="postgres", database="postgres"):
+        reader, self.writer = await asyncio.open_connection("127.0.0.1", port, limit=4096)
+        self.writer.write(startup_packet(user, database))
+        await until_ready(reader)
+        self.writer.write(query_packet("SELECT 1"))
+        await until_ready(reader)
+
+    def close(self):
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _open_all(port, count, concurrency):
+    """Opens `count` clients, at most `concurrency` connecting at once; returns them with
+    the failures (text) and the time from the first connect to the last answer."""
+    clients = [Client() for _ in range(count)]
+    gate = asyncio.Semaphore(concurrency)
+    failures = []
+
+    async def one(client):
+        async with gate:
+            try:
+                await client.login_and_select(port)
+            except (OSError, asyncio.IncompleteReadError, ClientFailed) as error:
+                failures.append(f"{type(error).__name__}: {error}")
+                client.close()
+                client.writer = None
+
+    start = time.monotonic()
+    await asyncio.gather(*(one(c) for c in clients))
+    return clients, failures, time.monotonic() - start
+
+
+async def _close_all(clients):
+    for client in clients:
+        client.close()
+    await asyncio.sleep(0.2)  # let the closes go out before the loop ends
+
+
+def hold_idle(port, count, while_holding):
+    """Opens `count` clients (each ran SELECT 1), calls while_holding() with them all
+    connected and idle, then closes them. Returns (failures, while_holding's result)."""
+
+    async def run():
+        clients, failures, _ = await _open_all(port, count, concurrency=200)
+        await asyncio.sleep(1.0)  # let the pooler settle (buffers freed, allocator trimmed)
+        result = while_holding()
+        await _close_all(clients)
+        return failures, result
+
+    return asyncio.run(run())
+
+
+def burst(port, count):
+    """`count` clients connect at the same instant, each runs SELECT 1. Returns
+    (served, failures, seconds until the last answer)."""
+
+    async def run():
+        clients, failures, seconds = await _open_all(port, count, concurrency=count)
+        await _close_all(clients)
+        return count - len(failures), failures, seconds
+
+    return asyncio.run(run())
