@@ -69,12 +69,35 @@ class ClientSession final : public WatchedSession {
   asio::awaitable<void> run() {
     admitted_ = context_.clients->try_admit(config_.max_client_conn);
     auto outcome = co_await serve();
-    co_await finish(outcome);
+    if (!parked_) co_await finish(outcome);
   }
 
+  // Carries on after a park, once the client's socket is readable (or closed).
+  asio::awaitable<void> resume() {
+    parked_ = false;
+    auto outcome = co_await relay_transactions(true);
+    if (!parked_) co_await finish(outcome);
+  }
+
+  // The client went idle between transactions: its coroutines have returned and
+  // it waits with no frame and no buffer (DESIGN.md, per-client memory).
+  bool parked() const { return parked_; }
+  net::Socket& socket() { return connection_.socket(); }
+  net::Worker& worker() { return worker_; }
+
  private:
-  // The story of a session; any step's error ends it.
+  // The story of a session; any step's error ends it. Login and relaying are
+  // separate coroutines so that the login's many locals live in a frame that is
+  // gone by the time the client idles between transactions (per-client memory).
   asio::awaitable<Result<RelayResult, ClientError>> serve() {
+    auto login = co_await log_in();
+    if (!login) co_return unexpected(std::move(login.error()));
+    if (*login == Login::Console) co_return co_await serve_console();
+    co_return co_await relay_transactions();
+  }
+
+  enum class Login { Pooled, Console };
+  asio::awaitable<Result<Login, ClientError>> log_in() {
     arm_login_timeout();
     const ClientTls* tls = context_.tls && context_.tls->mode != config::TlsMode::Disable ? context_.tls.get() : nullptr;
     const bool unix_socket = tls != nullptr && net::is_unix_socket(connection_.socket());
@@ -100,7 +123,7 @@ class ClientSession final : public WatchedSession {
     if (!on_tls_ && tls != nullptr && tls->required(unix_socket)) {
       co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "SSL required"});
     }
-    if (is_console_database(params_.database) && context_.console != nullptr) co_return co_await serve_console();
+    if (is_console_database(params_.database) && context_.console != nullptr) co_return Login::Console;
     if (context_.pools->disabled(params_.database)) {
       co_return unexpected(ClientError{sqlstate::kProtocolViolation, "database does not allow connections: " + params_.database});
     }
@@ -146,10 +169,21 @@ class ClientSession final : public WatchedSession {
     stream_.release_buffer();  // the relay reads from here on
     auto welcomed = co_await welcome();
     if (!welcomed) co_return unexpected(welcomed.error());
+    co_return Login::Pooled;
+  }
+
+  // Transaction and statement pooling. Between transactions the session parks
+  // (returns with parked_ set) unless bytes of the client's are already held.
+  asio::awaitable<Result<RelayResult, ClientError>> relay_transactions(bool resumed = false) {
     if (policy() == ReleasePolicy::Never) co_return co_await relay_linked();
     while (true) {
       if (!lease_) {
-        if (!co_await relay_.wait_for_client()) {
+        if (!resumed && relay_.client_idle()) {
+          parked_ = true;
+          co_return RelayResult{};
+        }
+        const bool readable = std::exchange(resumed, false);
+        if (!co_await relay_.wait_for_client(readable)) {
           co_return RelayResult{relay_.client_terminated() ? RelayEnd::ClientTerminated : RelayEnd::ClientGone};
         }
         auto linked = co_await link();
@@ -543,14 +577,46 @@ class ClientSession final : public WatchedSession {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool on_tls_ = false;
   bool admitted_ = false, registered_ = false, is_cancel_ = false, login_done_ = false, login_timed_out_ = false;
-  bool counted_in_quota_ = false, watched_ = false;
+  bool counted_in_quota_ = false, watched_ = false, parked_ = false;
   ClientRecord::State state_ = ClientRecord::State::Idle;
   const char* ended_by_ = nullptr;  // the timeout that ended the session
   Clock::time_point logged_in_at_{}, waiting_since_{};
   pool::WaitStop wait_stop_;
 };
 
-asio::awaitable<void> run_session(std::unique_ptr<ClientSession> session) { co_await session->run(); }
+void report_session_failure(std::exception_ptr error) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    BW_BUG(e.what());
+  } catch (...) {
+    BW_BUG("unknown exception in a client session");
+  }
+}
+
+void park(std::unique_ptr<ClientSession> session);
+
+// A session's coroutines run from login (or from a park) to the session's end or
+// its next park; while parked, the socket's wait handler owns the session.
+asio::awaitable<void> run_session(std::unique_ptr<ClientSession> session, bool resuming) {
+  if (resuming) {
+    co_await session->resume();
+  } else {
+    co_await session->run();
+  }
+  if (session->parked()) park(std::move(session));
+}
+
+void park(std::unique_ptr<ClientSession> session) {
+  net::Socket& socket = session->socket();
+  // Any outcome resumes: readable bytes, or a socket closed by a timeout or KILL_CLIENT,
+  // which the resumed session sees as its client gone and finishes.
+  socket.async_wait(asio::socket_base::wait_read, [session = std::move(session)](asio::error_code) mutable {
+    asio::io_context& io = session->worker().io();
+    asio::co_spawn(io, run_session(std::move(session), true), report_session_failure);
+  });
+}
 
 }  // namespace
 
@@ -561,16 +627,7 @@ void start_client_session(net::Worker& worker, net::Socket socket, const Session
                                   context.config->tcp_keepidle, context.config->tcp_keepintvl,
                                   context.config->tcp_user_timeout, context.config->tcp_socket_buffer});
   auto session = std::make_unique<ClientSession>(worker, std::move(socket), context);
-  asio::co_spawn(worker.io(), run_session(std::move(session)), [](std::exception_ptr error) {
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      BW_BUG(e.what());
-    } catch (...) {
-      BW_BUG("unknown exception in a client session");
-    }
-  });
+  asio::co_spawn(worker.io(), run_session(std::move(session), false), report_session_failure);
 }
 
 }  // namespace breakwater::session

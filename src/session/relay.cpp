@@ -95,7 +95,7 @@ void Relay::ready_for_query(char status) {
   }
 }
 
-asio::awaitable<bool> Relay::wait_for_client() {
+asio::awaitable<bool> Relay::wait_for_client(bool readable) {
   // A complete message already waiting (pipelined) needs no read.
   while (true) {
     auto bytes = from_client_.bytes();
@@ -107,11 +107,12 @@ asio::awaitable<bool> Relay::wait_for_client() {
       }
       co_return true;
     }
-    if (from_client_.empty() && !client_.has_buffered_input()) {
+    if (!readable && client_idle()) {
       // Idle: park on readability with no buffer; borrow one once bytes are there.
       auto [wait_error] = co_await client_.wait_readable();
       if (wait_error) co_return false;
     }
+    readable = false;
     auto [ec, n] = co_await client_.read_some(from_client_.free_space());
     if (ec) co_return false;
     from_client_.filled(n);

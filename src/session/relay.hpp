@@ -74,7 +74,10 @@ class Relay {
   void push_client_bytes(protocol::Bytes bytes);
   // Waits for the client's next bytes while no server is linked. False when the
   // client left (or sent only Terminate: then client_terminated() is true).
-  asio::awaitable<bool> wait_for_client();
+  // `readable`: the socket is known to have bytes (or to have failed), so read at once.
+  asio::awaitable<bool> wait_for_client(bool readable = false);
+  // Nothing of the client's is held: its session may park on the bare socket.
+  bool client_idle() const { return from_client_.empty() && !client_.has_buffered_input(); }
   bool client_terminated() const { return client_terminated_; }
   // Whether the relay holds a buffer now (none while the client is idle).
   bool holds_buffers() const { return from_client_.holds_storage() || from_server_.holds_storage(); }
