@@ -6,7 +6,7 @@
 // CopyData, so a large result streams through without being buffered.
 
 #include <algorithm>
-#include <array>
+#include <bitset>
 #include <cstring>
 #include <string>
 
@@ -51,7 +51,7 @@ class MessageScanner {
  private:
   Direction direction_;
   uint32_t max_length_;
-  std::array<bool, 256> capture_{};
+  std::bitset<256> capture_;  // a bit per message type: every client session holds two scanners
   bool in_body_ = false;
   MessageHeader current_{};
   size_t body_left_ = 0;
@@ -75,7 +75,7 @@ long MessageScanner::feed(Bytes chunk, OnMessage&& on_message) {
       current_ = header.value;
       in_body_ = true;
       body_left_ = current_.body_size();
-      capturing_ = capture_[static_cast<uint8_t>(current_.type)] && body_left_ <= kCaptureLimit;
+      capturing_ = capture_.test(static_cast<uint8_t>(current_.type)) && body_left_ <= kCaptureLimit;
       captured_.clear();
     }
     size_t take = std::min(body_left_, chunk.size() - pos);

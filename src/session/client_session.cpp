@@ -157,7 +157,7 @@ class ClientSession final : public WatchedSession {
     auto authenticated = co_await authenticate_client(stream_, config_, secret, context_.hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
     if (authenticated->scram_keys) pool_->remember_scram_keys(*authenticated->scram_keys);
-    login_done_ = true;
+    end_login_phase();
     logged_in_at_ = Clock::now();
     if (context_.watch != nullptr) {
       context_.watch->add(worker_.id(), *this);
@@ -210,7 +210,7 @@ class ClientSession final : public WatchedSession {
     if (on_tls_) origin.certificate_name = connection_.tls()->verified_peer_common_name();
     auto authenticated = co_await authenticate_client(stream_, config_, secret, context_.hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
-    login_done_ = true;
+    end_login_phase();
 
     protocol::ByteBuffer out;
     protocol::write_authentication(out, protocol::AuthCode::Ok);
@@ -254,7 +254,7 @@ class ClientSession final : public WatchedSession {
     stats_->add(pool::PoolStats::ServerAssignments, 1);
     stats_->add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                                       Clock::now() - asked).count()));
-    auto synced = co_await sync_parameters(lease_.server(), client_params_, config_);
+    auto synced = co_await sync_parameters(lease_.server(), client_params_.list(), config_);
     if (!synced) co_return unexpected(synced.error());
     // The server reports values in its own spelling ("utf-8" becomes "UTF8"):
     // keep those, so the next link compares like with like.
@@ -397,10 +397,13 @@ class ClientSession final : public WatchedSession {
     watched_ = false;
   }
 
-  void adopt_server_parameters() {
-    for (auto& [name, value] : client_params_) {
-      if (const std::string* server_value = lease_->params.find_any_case(name)) value = *server_value;
-    }
+  void adopt_server_parameters() { client_params_.adopt_from(lease_->params); }
+
+  // Logged in: client_login_timeout no longer applies, and its timer is freed
+  // rather than kept for the session's life (per-client memory).
+  void end_login_phase() {
+    login_done_ = true;
+    login_timer_.reset();  // its pending wait completes as cancelled and touches nothing
   }
 
   void arm_login_timeout() {
@@ -428,23 +431,27 @@ class ClientSession final : public WatchedSession {
     if (cached) {
       reported = std::move(*cached);
       for (const auto& [name, value] : params_.tracked) reported.set(name, canonical_value(name, value));
+      ParameterList wanted;
       for (const auto& name : tracked_parameter_names(config_)) {
-        if (const std::string* value = reported.find_any_case(name)) client_params_.emplace_back(name, *value);
+        if (const std::string* value = reported.find_any_case(name)) wanted.emplace_back(name, *value);
       }
+      client_params_ = WantedParameters(std::move(wanted));
     } else {
-      client_params_ = params_.tracked;
+      client_params_ = WantedParameters(params_.tracked);  // link() syncs the server to these
       auto linked = co_await link();
       if (!linked) co_return unexpected(linked.error());
       reported = lease_->params;
       // Every tracked value the server reports becomes the client's, so that a
       // later server is brought to the same state.
+      ParameterList wanted = client_params_.list();
       for (const auto& name : tracked_parameter_names(config_)) {
         bool known = false;
-        for (const auto& [key, value] : client_params_) known = known || config::iequals(key, name);
+        for (const auto& [key, value] : wanted) known = known || config::iequals(key, name);
         if (const std::string* value = reported.find_any_case(name); value != nullptr && !known) {
-          client_params_.emplace_back(name, *value);
+          wanted.emplace_back(name, *value);
         }
       }
+      client_params_ = WantedParameters(std::move(wanted));
       if (policy() != ReleasePolicy::Never) co_await unlink();
     }
     protocol::ByteBuffer out;
@@ -565,7 +572,7 @@ class ClientSession final : public WatchedSession {
   std::string prefix_;
   Clock::time_point started_;
   ClientParameters params_;
-  ParameterList client_params_;  // what every server linked to this client must have
+  WantedParameters client_params_;  // what every server linked to this client must have
   std::shared_ptr<pool::Pool> pool_;
   pool::PoolStats::Slot* stats_ = nullptr;  // this worker's counters in pool_
   Relay relay_{connection_, worker_.buffers(), RelayOptions{std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
@@ -612,10 +619,13 @@ void park(std::unique_ptr<ClientSession> session) {
   net::Socket& socket = session->socket();
   // Any outcome resumes: readable bytes, or a socket closed by a timeout or KILL_CLIENT,
   // which the resumed session sees as its client gone and finishes.
-  socket.async_wait(asio::socket_base::wait_read, [session = std::move(session)](asio::error_code) mutable {
-    asio::io_context& io = session->worker().io();
-    asio::co_spawn(io, run_session(std::move(session), true), report_session_failure);
-  });
+  // Plain malloc for this one operation: Asio's recycling allocator would lend it
+  // a cached block sized for a coroutine frame, for as long as the client idles.
+  socket.async_wait(asio::socket_base::wait_read,
+                    asio::bind_allocator(std::allocator<void>(), [session = std::move(session)](asio::error_code) mutable {
+                      asio::io_context& io = session->worker().io();
+                      asio::co_spawn(io, run_session(std::move(session), true), report_session_failure);
+                    }));
 }
 
 }  // namespace

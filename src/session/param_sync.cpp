@@ -18,6 +18,35 @@ std::string quote_literal(std::string_view value) {
   return out;
 }
 
+WantedParameters::WantedParameters(ParameterList values) {
+  // Worker threads only: each keeps its own last list, so no lock.
+  thread_local std::shared_ptr<const ParameterList> last;
+  if (last && *last == values) {
+    values_ = last;
+    return;
+  }
+  values_ = std::make_shared<const ParameterList>(std::move(values));
+  last = values_;
+}
+
+const ParameterList& WantedParameters::list() const {
+  static const ParameterList kNone;
+  return values_ ? *values_ : kNone;
+}
+
+void WantedParameters::adopt_from(const pool::ParameterMap& server) {
+  if (!values_) return;
+  std::shared_ptr<ParameterList> changed;
+  for (size_t i = 0; i < values_->size(); ++i) {
+    const auto& [name, value] = (*values_)[i];
+    const std::string* reported = server.find_any_case(name);
+    if (reported == nullptr || *reported == value) continue;
+    if (!changed) changed = std::make_shared<ParameterList>(*values_);
+    (*changed)[i].second = *reported;
+  }
+  if (changed) values_ = std::move(changed);
+}
+
 std::string build_sync_query(const pool::ParameterMap& server, const ParameterList& wanted) {
   std::string sql;
   for (const auto& [name, value] : wanted) {

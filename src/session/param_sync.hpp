@@ -4,6 +4,7 @@
 // first query, in one round trip.
 
 #include <asio.hpp>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,23 @@
 namespace breakwater::session {
 
 using ParameterList = std::vector<std::pair<std::string, std::string>>;
+
+// What every server linked to a client must have. Most clients of a worker hold
+// the same values (the pool's, as welcomed), so the list is shared between them
+// and copied only for a client whose own values change (per-client memory).
+class WantedParameters {
+ public:
+  WantedParameters() = default;
+  // Shares the storage of this thread's last list when the values are the same.
+  explicit WantedParameters(ParameterList values);
+  const ParameterList& list() const;
+  // After a transaction: the values the server now reports become the client's
+  // (its SETs). Costs no copy while nothing changed.
+  void adopt_from(const pool::ParameterMap& server);
+
+ private:
+  std::shared_ptr<const ParameterList> values_;
+};
 
 // "SET a TO '1';SET b TO '2'" for each wanted value the server does not have yet;
 // empty when nothing differs. Names compare case-insensitively, values exactly.
