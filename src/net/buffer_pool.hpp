@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace breakwater::net {
@@ -17,25 +18,38 @@ class BufferPool {
 
   // A buffer of `size` bytes, reused when one of that size is free.
   Buffer take(size_t size) {
-    while (!free_.empty()) {
-      Buffer buffer = std::move(free_.back());
-      free_.pop_back();
-      if (buffer.size() == size) return buffer;
-    }
-    return Buffer(size);
+    auto& free = list_for(size);
+    if (free.empty()) return Buffer(size);
+    Buffer buffer = std::move(free.back());
+    free.pop_back();
+    return buffer;
   }
 
-  // Keeps a buffer for the next taker, up to kMaxFree: a burst's buffers are
-  // freed once it has passed, not hoarded.
+  // Keeps a buffer for the next taker of its size, up to kMaxFree of each: a
+  // burst's buffers are freed once it has passed, not hoarded.
   void give_back(Buffer buffer) {
-    if (free_.size() < kMaxFree && !buffer.empty()) free_.push_back(std::move(buffer));
+    if (buffer.empty()) return;
+    auto& free = list_for(buffer.size());
+    if (free.size() < kMaxFree) free.push_back(std::move(buffer));
   }
 
-  size_t free_count() const { return free_.size(); }
+  size_t free_count() const {
+    size_t count = 0;
+    for (const auto& [size, free] : lists_) count += free.size();
+    return count;
+  }
   static constexpr size_t kMaxFree = 64;
 
  private:
-  std::vector<Buffer> free_;
+  // One list per size in use (a relay uses two: client side and server side).
+  std::vector<Buffer>& list_for(size_t size) {
+    for (auto& [listed, free] : lists_) {
+      if (listed == size) return free;
+    }
+    return lists_.emplace_back(size, std::vector<Buffer>()).second;
+  }
+
+  std::vector<std::pair<size_t, std::vector<Buffer>>> lists_;
 };
 
 }  // namespace breakwater::net

@@ -15,7 +15,8 @@ asio::awaitable<Result<void>> MessageStream::fill(size_t need) {
     std::copy(buffer_.begin() + static_cast<long>(start_), buffer_.begin() + static_cast<long>(end_), buffer_.begin());
     end_ -= start_;
     start_ = 0;
-    if (buffer_.size() < need) buffer_.resize(std::max(need, size_t{8192}));
+    // Login messages are short: a small first buffer keeps a login storm light.
+    if (buffer_.size() < need) buffer_.resize(std::max(need, size_t{1024}));
   }
   while (end_ - start_ < need) {
     auto [ec, n] = co_await stream_.read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_));

@@ -575,8 +575,10 @@ class ClientSession final : public WatchedSession {
   WantedParameters client_params_;  // what every server linked to this client must have
   std::shared_ptr<pool::Pool> pool_;
   pool::PoolStats::Slot* stats_ = nullptr;  // this worker's counters in pool_
-  Relay relay_{connection_, worker_.buffers(), RelayOptions{std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
-                                     static_cast<uint32_t>(config_.max_packet_size)}};
+  Relay relay_{connection_, worker_.buffers(),
+               RelayOptions{static_cast<size_t>(config_.pkt_buf),
+                            std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
+                            static_cast<uint32_t>(config_.max_packet_size)}};
   pool::ServerLease lease_;
   protocol::BackendKeyData key_{};
   std::shared_ptr<CancelRoute> cancel_route_;

@@ -58,9 +58,9 @@ void Relay::CarryBuffer::consume(size_t n) {
 Relay::Relay(net::Stream& client, net::BufferPool& buffers, RelayOptions options)
     : client_(client),
       options_(options),
-      from_client_(buffers, options.buffer_size),
+      from_client_(buffers, options.client_buffer_size),
       client_scanner_(Direction::Frontend, options.max_packet_size),
-      from_server_(buffers, options.buffer_size),
+      from_server_(buffers, options.server_buffer_size),
       server_scanner_(Direction::Backend, options.max_packet_size) {
   server_scanner_.capture('Z');
   server_scanner_.capture('S');

@@ -58,7 +58,11 @@ enum class ReleasePolicy {
 };
 
 struct RelayOptions {
-  size_t buffer_size = 16 * 1024;
+  // A client's bytes are mostly short queries, and a client waiting for a server
+  // holds its buffer all the while (10,000 at once in a burst): pkt_buf-sized, as
+  // PgBouncer's, growing only for a larger backlog. Results stream through a larger one.
+  size_t client_buffer_size = 4 * 1024;
+  size_t server_buffer_size = 16 * 1024;
   uint32_t max_packet_size = 0x7fffffff;
 };
 

@@ -169,6 +169,19 @@ def test_CopyInTransactionMode_ReleasesAfterward(make_breakwater):
         assert b.execute("SELECT count(*) FROM tx_copy").fetchone() == (1000,)
 
 
+def test_QueriesLargerThanTheClientBuffer_PassWhole(make_breakwater):
+    # A client's relay buffer is pkt_buf-sized (4 KiB): queries and pipelines far
+    # larger, sent while the client has no server yet, still arrive whole.
+    bw = tx_breakwater(make_breakwater, default_pool_size="1")
+    text = "x" * 300_000
+    with psycopg.connect(bw.dsn(), autocommit=True, prepare_threshold=None) as conn:
+        assert conn.execute(f"SELECT length('{text}')").fetchone() == (300_000,)
+        assert conn.execute("SELECT length(%s)", (text,)).fetchone() == (300_000,)
+        with conn.pipeline():
+            cursors = [conn.execute("SELECT %s::int, length(%s)", (i, text[: 1000 * i])) for i in range(20)]
+        assert [c.fetchone() for c in cursors] == [(i, 1000 * i) for i in range(20)]
+
+
 def test_StatementMode_RefusesTransactions(make_breakwater):
     bw = make_breakwater(settings={"pool_mode": "statement", "default_pool_size": "1"})
     with psycopg.connect(bw.dsn(), autocommit=True) as conn:

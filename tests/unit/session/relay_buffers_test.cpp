@@ -89,6 +89,11 @@ TEST(BufferPool, ReusesBuffersOfTheSameSizeAndKeepsABoundedNumber) {
   for (size_t i = 0; i < net::BufferPool::kMaxFree + 10; ++i) pool.give_back(net::BufferPool::Buffer(64));
   EXPECT_EQ(pool.free_count(), net::BufferPool::kMaxFree);
   EXPECT_EQ(pool.take(2048).size(), 2048u);
+  // Sizes are kept apart: taking a small buffer leaves the large ones alone.
+  pool.give_back(net::BufferPool::Buffer(4096));
+  EXPECT_EQ(pool.take(64).size(), 64u);
+  EXPECT_EQ(pool.free_count(), net::BufferPool::kMaxFree);  // 63 small + 1 large
+  EXPECT_EQ(pool.take(4096).size(), 4096u);
 }
 
 }  // namespace
