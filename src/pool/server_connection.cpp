@@ -25,10 +25,14 @@ bool equals_folded(std::string_view folded, std::string_view name) {
 void ParameterMap::set(std::string_view name, std::string_view value) {
   for (auto& [key, current] : items_) {
     if (key == name) {
-      current = value;
+      if (current != value) {
+        current = value;
+        ++version_;
+      }
       return;
     }
   }
+  ++version_;
   items_.emplace_back(name, value);
   std::string folded(name);
   for (char& c : folded) c = ascii_lower(c);

@@ -23,8 +23,11 @@ class ParameterMap {
   // PostgreSQL's parameter names are case-insensitive ("datestyle" is "DateStyle").
   const std::string* find_any_case(std::string_view name) const;
   const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
+  // Moves on whenever a value changes: a link can tell that nothing did.
+  uint64_t version() const { return version_; }
 
  private:
+  uint64_t version_ = 0;
   std::vector<std::pair<std::string, std::string>> items_;
   // The names in ASCII lower case, in the same order: find_any_case runs at every
   // link in transaction pooling, so names are folded once, when set.
@@ -58,6 +61,11 @@ struct ServerConnection {
   // Known after the first move; saves a getsockname() at every later one.
   std::optional<asio::generic::stream_protocol> protocol;
   std::shared_ptr<const ServerInfo> info;
+  // The client parameter list this server's values were last brought in line
+  // with, at params.version() == in_line_version: a client holding that same
+  // list needs no comparison at link time. Held, so its address is never reused.
+  std::shared_ptr<const void> in_line_with;
+  uint64_t in_line_version = 0;
 
   // Moves the socket onto another worker's event loop (release the fd, register
   // it with the target's reactor). The socket must have no operation pending.

@@ -254,12 +254,21 @@ class ClientSession final : public WatchedSession {
     stats_->add(pool::PoolStats::ServerAssignments, 1);
     stats_->add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                                       Clock::now() - asked).count()));
+    if (in_line_with_client()) co_return Result<void, ClientError>{};  // most links: nothing to compare
     auto synced = co_await sync_parameters(lease_.server(), client_params_.list(), config_);
     if (!synced) co_return unexpected(synced.error());
     // The server reports values in its own spelling ("utf-8" becomes "UTF8"):
     // keep those, so the next link compares like with like.
     adopt_server_parameters();
     co_return Result<void, ClientError>{};
+  }
+
+  // The server was last brought in line with this very list, and none of its
+  // values has changed since.
+  bool in_line_with_client() {
+    const pool::ServerConnection& server = lease_.server();
+    return client_params_.shared() && server.in_line_with == client_params_.shared() &&
+           server.in_line_version == server.params.version();
   }
 
   asio::awaitable<RelayResult> relay_linked() {
@@ -397,7 +406,20 @@ class ClientSession final : public WatchedSession {
     watched_ = false;
   }
 
-  void adopt_server_parameters() { client_params_.adopt_from(lease_->params); }
+  // The server's values become the client's (its SETs), and the server is then in
+  // line with the client's list. Skipped when no value changed since then.
+  void adopt_server_parameters() {
+    if (in_line_with_client()) return;
+    client_params_.adopt_from(lease_->params);
+    // A parameter the server does not report (some track_extra_parameters) can
+    // change unseen: such a list is compared, and SET, at every link.
+    bool all_reported = true;
+    for (const auto& [name, value] : client_params_.list()) {
+      all_reported = all_reported && lease_->params.find_any_case(name) != nullptr;
+    }
+    lease_->in_line_with = all_reported ? client_params_.shared() : nullptr;
+    lease_->in_line_version = lease_->params.version();
+  }
 
   // Logged in: client_login_timeout no longer applies, and its timer is freed
   // rather than kept for the session's life (per-client memory).

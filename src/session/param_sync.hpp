@@ -27,6 +27,8 @@ class WantedParameters {
   // Shares the storage of this thread's last list when the values are the same.
   explicit WantedParameters(ParameterList values);
   const ParameterList& list() const;
+  // The shared list itself, for ServerConnection::in_line_with.
+  const std::shared_ptr<const ParameterList>& shared() const { return values_; }
   // After a transaction: the values the server now reports become the client's
   // (its SETs). Costs no copy while nothing changed.
   void adopt_from(const pool::ParameterMap& server);

@@ -145,6 +145,47 @@ def test_TrackedParameters_FollowTheClient_AndDoNotLeak(make_breakwater):
     b.close()
 
 
+def test_ClientsWithTheSameParameters_StillGetTheirOwnBackAfterAnotherChangesOne(make_breakwater):
+    # a and c start alike (they share one parameter list); b's SET on the shared
+    # server must not reach them, nor a's SET reach c.
+    bw = tx_breakwater(make_breakwater, default_pool_size="1", workers="1")
+    psycopg.connect(bw.dsn()).close()  # the pool's first login links a server; the rest are welcomed alike
+    a, b, c = (psycopg.connect(bw.dsn(), autocommit=True) for _ in range(3))
+    b.execute("SET DateStyle TO 'SQL, DMY'")
+    assert a.execute("SHOW DateStyle").fetchone() == ("ISO, MDY",)
+    a.execute("SET DateStyle TO 'German'")
+    assert c.execute("SHOW DateStyle").fetchone() == ("ISO, MDY",)
+    assert b.execute("SHOW DateStyle").fetchone() == ("SQL, DMY",)
+    assert a.execute("SHOW DateStyle").fetchone() == ("German, DMY",)
+    for conn in (a, b, c):
+        conn.close()
+
+
+def test_ExtraParameterTheServerDoesNotReport_IsSetAtEveryLink(make_breakwater):
+    # PostgreSQL 15 does not report search_path: a SET of it goes unseen, so the
+    # pooler sets the client's value again at every link, even for a client whose
+    # parameter list is shared with the one that changed it (one worker: shared).
+    bw = tx_breakwater(make_breakwater, default_pool_size="1", track_extra_parameters="search_path", workers="1")
+
+    async def scenario():
+        def connect():
+            return asyncpg.connect(host="127.0.0.1", port=bw.port, user="postgres", database="postgres",
+                                   server_settings={"search_path": "pg_catalog"}, statement_cache_size=0)
+        first = await connect()  # the pool's first login links a server; a and b are welcomed alike
+        await first.close()
+        a, b = await connect(), await connect()
+        try:
+            assert await a.fetchval("SHOW search_path") == "pg_catalog"
+            await b.execute("SET search_path TO public")
+            assert await a.fetchval("SHOW search_path") == "pg_catalog"
+            assert await b.fetchval("SHOW search_path") == "pg_catalog"
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(scenario())
+
+
 def test_SeedLimits_SetLocalAndTempTableLiveForTheirTransaction(make_breakwater):
     bw = tx_breakwater(make_breakwater, default_pool_size="2")
     with psycopg.connect(bw.dsn()) as conn:
