@@ -42,9 +42,16 @@ def run_scenario(name, opts, ctx):
             runs[target].append(run)
     scenario = {"name": name, "clients": clients,
                 "targets": {t: {"runs": runs[t], "median": report.median_of(runs[t])} for t in targets}}
-    report.add_added_latency(scenario["targets"])
-    scenario["ratios"] = report.ratios(scenario["targets"])
+    finish_scenario(name, scenario)
     return scenario
+
+
+def finish_scenario(name, scenario):
+    """Figures derived from the medians: added latency (one client only, where it
+    means something), ratios to PgBouncer."""
+    if name == "latency":
+        report.add_added_latency(scenario["targets"])
+    scenario["ratios"] = report.ratios(scenario["targets"])
 
 
 def summary_line(name, scenario):
@@ -70,7 +77,19 @@ def main():
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--no-syscalls", action="store_true", help="do not count system calls with perf")
+    parser.add_argument("--report", metavar="JSON", help="only write BENCHMARKS.md and the chart from saved results")
     opts = parser.parse_args()
+    if opts.report:
+        with open(opts.report) as f:
+            results = json.load(f)
+        for name, scenario in results["scenarios"].items():
+            for data in scenario["targets"].values():
+                data["median"].pop("added_latency_us", None)
+            finish_scenario(name, scenario)
+        with open(opts.report, "w") as f:
+            json.dump(results, f, indent=1)
+        write_report(results)
+        return
     if opts.quick:
         opts.repeat, opts.seconds, opts.scale = 1, 2, 1
     names = opts.scenarios.split(",")
@@ -105,6 +124,10 @@ def main():
     stamp = results["date"].replace(":", "-")
     with open(os.path.join(HERE, "results", f"{stamp}.json"), "w") as f:
         json.dump(results, f, indent=1)
+    write_report(results)
+
+
+def write_report(results):
     # The chart beside BENCHMARKS.md shows the latest run; each run's JSON keeps its figures.
     chart_name = "bench/ratios.png" if report.chart(results, os.path.join(HERE, "ratios.png")) else None
     text = report.markdown(results, chart_name)
