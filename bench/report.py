@@ -117,6 +117,12 @@ RATIO_LABELS = {"tps": "TPS", "cpu_user_per_tx": "user CPU per tx", "cpu_total_p
                 "seconds_to_last": "time to last answer", "workers_scaling": "workers 2 / workers 1 TPS"}
 
 
+def label(scenario, key):
+    # burst counts clients served, not transactions.
+    text = RATIO_LABELS[key]
+    return text.replace("per tx", "per client") if SCENARIOS[scenario]["kind"] == "burst" else text
+
+
 def targets_table(results):
     cores = results["machine"]["cores"]
     rows = []
@@ -183,7 +189,7 @@ def markdown(results, chart_name=None):
         else:
             lines += _burst_table(scenario)
         r = scenario.get("ratios", {})
-        shown = [f"{RATIO_LABELS[k]} {fmt(v)}x" for k, v in r.items() if k in RATIO_LABELS]
+        shown = [f"{label(name, k)} {fmt(v)}x" for k, v in r.items() if k in RATIO_LABELS]
         if shown:
             lines += ["", "Breakwater / PgBouncer: " + ", ".join(shown) + "."]
         lines.append("")
@@ -203,7 +209,7 @@ def chart(results, path):
         for key in keys:
             value = scenario.get("ratios", {}).get(key)
             if value is not None:
-                labels.append(f"{name}: {RATIO_LABELS[key]}")
+                labels.append(f"{name}: {label(name, key)}")
                 values.append(value)
     if not values:
         return False

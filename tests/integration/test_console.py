@@ -110,6 +110,8 @@ def test_unknown_commands_and_rights(console_bw):
             conn.execute("RELOAD")
         with pytest.raises(psycopg.errors.ProtocolViolation, match="admin access needed"):
             conn.execute("SHUTDOWN")
+        with pytest.raises(psycopg.errors.ProtocolViolation, match="admin access needed"):
+            conn.execute("PAUSE")
         # The session survives its errors.
         assert conn.execute("SHOW STATE").fetchall()[0] == ("active", "yes")
 
