@@ -169,6 +169,8 @@ class ClientSession final : public WatchedSession {
     stream_.release_buffer();  // the relay reads from here on
     auto welcomed = co_await welcome();
     if (!welcomed) co_return unexpected(welcomed.error());
+    // The client's startup values now live in client_params_ and its record.
+    ParameterList().swap(params_.tracked);
     co_return Login::Pooled;
   }
 
