@@ -37,7 +37,9 @@ net::ListenSpec listen_spec(const config::Config& config) {
 }
 
 void log_and_exit(int status) {
-  spdlog::shutdown();
+  // Flush, never drop: spdlog::shutdown() would free the default logger while
+  // another thread may still log through it before _Exit (a null logger: SEGV).
+  if (auto logger = spdlog::default_logger()) logger->flush();
   // Sessions, pools and event loops are not torn down one by one: the kernel closes
   // every socket at once, and no server can be handed to anyone any more.
   std::_Exit(status);
