@@ -18,13 +18,6 @@ namespace {
 
 std::atomic<uint64_t> next_server_id{1};
 
-void say_goodbye_and_close(ServerConnection& server) {
-  protocol::ByteBuffer terminate;
-  protocol::write_terminate(terminate);
-  server.stream.send_quietly(asio::buffer(terminate));
-  server.stream.close();
-}
-
 }  // namespace
 
 struct Pool::Waiter {
@@ -204,14 +197,14 @@ void Pool::give_back(std::unique_ptr<ServerConnection> server) {
     BW_LOG_INFO("S-{:#x}: {}/{}@{} closing because: {}", surplus->id, database_, user_, surplus->address,
                 for_other_pool ? "another pool under the same connection cap needs it"
                                : "reserve server not needed any more");
-    say_goodbye_and_close(*surplus);
+    surplus->say_goodbye_and_close();
     announce_cap_room();
   }
 }
 
 void Pool::retire(std::unique_ptr<ServerConnection> server, const char* why) {
   BW_LOG_INFO("S-{:#x}: {}/{}@{} closing because: {}", server->id, database_, user_, server->address, why);
-  say_goodbye_and_close(*server);
+  server->say_goodbye_and_close();
   forget(std::move(server));
 }
 
@@ -273,7 +266,7 @@ bool Pool::close_one_idle_server() {
   }
   BW_LOG_INFO("S-{:#x}: {}/{}@{} closing because: idle server closed to make room for another pool", server->id,
               database_, user_, server->address);
-  say_goodbye_and_close(*server);
+  server->say_goodbye_and_close();
   announce_cap_room();
   return true;
 }
@@ -549,7 +542,7 @@ void Pool::close_idle_servers_due(Clock::time_point now) {
   }
   for (auto& [server, why] : due) {
     BW_LOG_INFO("S-{:#x}: {}/{}@{} {}", server->id, database_, user_, server->address, why);
-    say_goodbye_and_close(*server);
+    server->say_goodbye_and_close();
   }
   if (!due.empty()) announce_cap_room();
 }
@@ -583,17 +576,6 @@ void Pool::maintain(net::WorkerGroup& workers) {
   }
 }
 
-void Pool::close_idle_servers() {
-  std::lock_guard lock(mutex_);
-  for (auto& list : idle_) {
-    for (auto& server : list) {
-      accounting_.take_idle_to_close();
-      say_goodbye_and_close(*server);
-    }
-    list.clear();
-  }
-}
-
 void Pool::remember_scram_keys(const auth::scram::PassThroughKeys& keys) {
   std::lock_guard lock(mutex_);
   scram_keys_ = keys;
@@ -604,24 +586,4 @@ void Pool::remember_login_secret(const std::string& secret) {
   std::lock_guard lock(mutex_);
   login_secret_ = secret;
 }
-
-std::optional<ParameterMap> Pool::server_parameters() const {
-  std::lock_guard lock(mutex_);
-  return server_parameters_;
-}
-
-Pool::Counts Pool::counts() const {
-  std::lock_guard lock(mutex_);
-  const auto now = Clock::now();
-  Counts counts;
-  static_cast<PoolAccounting::Counts&>(counts) = accounting_.counts(now);
-  for (const auto& list : idle_) {
-    for (const auto& server : list) counts.used += due_for_check_locked(*server, now) ? 1 : 0;
-  }
-  counts.idle -= counts.used;
-  counts.tested = static_cast<int>(tested_ids_.size());
-  counts.active -= counts.tested;
-  return counts;
-}
-
 }  // namespace breakwater::pool

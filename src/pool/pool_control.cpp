@@ -1,7 +1,7 @@
 #include "pool/pool.hpp"
 
-// What RELOAD and the console do to a live pool: new limits, PAUSE/RESUME, and
-// the list of its servers for SHOW SERVERS.
+// What RELOAD, the console and shutdown do to a live pool (new limits, PAUSE/RESUME,
+// RECONNECT, closing idle servers), and what they read of it (SHOW POOLS/SERVERS).
 
 namespace breakwater::pool {
 
@@ -91,6 +91,36 @@ std::vector<Pool::ServerView> Pool::servers() const {
     views.push_back({std::move(info), state});
   }
   return views;
+}
+
+void Pool::close_idle_servers() {
+  std::lock_guard lock(mutex_);
+  for (auto& list : idle_) {
+    for (auto& server : list) {
+      accounting_.take_idle_to_close();
+      server->say_goodbye_and_close();
+    }
+    list.clear();
+  }
+}
+
+std::optional<ParameterMap> Pool::server_parameters() const {
+  std::lock_guard lock(mutex_);
+  return server_parameters_;
+}
+
+Pool::Counts Pool::counts() const {
+  std::lock_guard lock(mutex_);
+  const auto now = Clock::now();
+  Counts counts;
+  static_cast<PoolAccounting::Counts&>(counts) = accounting_.counts(now);
+  for (const auto& list : idle_) {
+    for (const auto& server : list) counts.used += due_for_check_locked(*server, now) ? 1 : 0;
+  }
+  counts.idle -= counts.used;
+  counts.tested = static_cast<int>(tested_ids_.size());
+  counts.active -= counts.tested;
+  return counts;
 }
 
 }  // namespace breakwater::pool

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cerrno>
 
+#include "protocol/message_writer.hpp"
+
 namespace breakwater::pool {
 
 namespace {
@@ -70,6 +72,13 @@ bool ServerConnection::looks_alive() {
   char byte;
   ssize_t n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+void ServerConnection::say_goodbye_and_close() {
+  protocol::ByteBuffer terminate;
+  protocol::write_terminate(terminate);
+  stream.send_quietly(asio::buffer(terminate));
+  stream.close();
 }
 
 }  // namespace breakwater::pool

@@ -70,6 +70,9 @@ struct ServerConnection {
   // Moves the socket onto another worker's event loop (release the fd, register
   // it with the target's reactor). The socket must have no operation pending.
   void move_to(asio::io_context& io, int new_worker_id);
+  // Says Terminate (best effort, never waits), then closes: how the pool closes a
+  // server whose protocol state it knows.
+  void say_goodbye_and_close();
   // False when PostgreSQL closed the connection or sent something while idle
   // (a FATAL from pg_terminate_backend): such a server must not be reused.
   bool looks_alive();
