@@ -3,6 +3,8 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <sys/socket.h>
 
+#include "net/notified_io.hpp"
+
 namespace breakwater::net {
 
 using asio::experimental::as_tuple;
@@ -10,17 +12,27 @@ using asio::experimental::as_tuple;
 // Not coroutines: the plain path returns the socket's operation itself, so it
 // allocates no frame of its own.
 asio::awaitable<IoResult> Stream::read_some(asio::mutable_buffer buffer) {
-  if (!tls_) return socket_.async_read_some(buffer, as_tuple(asio::use_awaitable));
+  if (!tls_) return async_read_notified(socket_, buffer, as_tuple(asio::use_awaitable));
   return tls_->read_some(socket_, buffer);
 }
 
-asio::awaitable<std::tuple<asio::error_code>> Stream::wait_readable() {
-  return socket_.async_wait(asio::socket_base::wait_read, as_tuple(asio::use_awaitable));
+asio::awaitable<IoResult> Stream::wait_readable() {
+  return async_wait_readable(socket_, as_tuple(asio::use_awaitable));
 }
 
 asio::awaitable<IoResult> Stream::write(asio::const_buffer buffer) {
   if (!tls_) return asio::async_write(socket_, buffer, as_tuple(asio::use_awaitable));
   return tls_->write(socket_, buffer);
+}
+
+IoResult Stream::read_now(asio::mutable_buffer buffer) {
+  if (tls_) return {asio::error::would_block, 0};
+  return net::read_now(socket_, buffer);
+}
+
+size_t Stream::write_now(asio::const_buffer buffer, asio::error_code& error) {
+  if (tls_) return 0;
+  return net::send_now(socket_, buffer, error);
 }
 
 void Stream::send_quietly(asio::const_buffer buffer) {

@@ -21,14 +21,22 @@ class Stream {
 
   asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer);
   // Until the socket has bytes to read, without a buffer: how an idle client waits.
-  // Asio re-arms the descriptor (EPOLL_CTL_MOD), so bytes that came earlier count.
-  asio::awaitable<std::tuple<asio::error_code>> wait_readable();
+  // Plain reads and waits trust epoll (net/notified_io.hpp): no recv() is tried on
+  // a socket known to be empty, and no re-arming.
+  asio::awaitable<IoResult> wait_readable();
   // The whole buffer, or an error.
   asio::awaitable<IoResult> write(asio::const_buffer buffer);
+
+  // Without waiting, for the relay: a call that completes at once costs no
+  // suspension and no trip through the event loop. A TLS stream answers
+  // would_block and 0 bytes, and the caller awaits the operations above.
+  IoResult read_now(asio::mutable_buffer buffer);
+  size_t write_now(asio::const_buffer buffer, asio::error_code& error);
 
   // From here on the stream is encrypted; the handshake is the caller's to run.
   void start_tls(std::unique_ptr<TlsChannel> channel) { tls_ = std::move(channel); }
   TlsChannel* tls() const { return tls_.get(); }
+  bool plain() const { return !tls_; }
   // Bytes already taken off the socket wait inside the TLS session.
   bool has_buffered_input() const { return tls_ && tls_->has_buffered_input(); }
 

@@ -8,6 +8,8 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
+#include "net/notified_io.hpp"
+
 namespace breakwater::net {
 
 using asio::experimental::as_tuple;
@@ -109,7 +111,7 @@ asio::awaitable<Result<void>> TlsChannel::handshake(Socket& socket) {
       co_return unexpected("TLS handshake failed: " + ec.message());
     }
     if (auto ec = co_await flush(socket)) co_return unexpected("TLS handshake failed: " + ec.message());
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await async_read_notified(socket, asio::buffer(chunk), as_tuple(asio::use_awaitable));
     if (ec) co_return unexpected("TLS handshake failed: " + (ec == asio::error::eof ? std::string("peer closed") : ec.message()));
     BIO_write(in_, chunk.data(), static_cast<int>(n));
   }
@@ -133,7 +135,7 @@ asio::awaitable<IoResult> TlsChannel::read_some(Socket& socket, asio::mutable_bu
     }
     // The caller's buffer doubles as the ciphertext landing zone: OpenSSL copies
     // it into in_ before decrypting back into the same buffer.
-    auto [ec, got] = co_await socket.async_read_some(asio::buffer(buffer.data(), capacity), as_tuple(asio::use_awaitable));
+    auto [ec, got] = co_await async_read_notified(socket, asio::buffer(buffer.data(), capacity), as_tuple(asio::use_awaitable));
     if (ec) co_return IoResult{ec, 0};
     BIO_write(in_, buffer.data(), static_cast<int>(got));
   }

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 
+#include "net/notified_io.hpp"
 #include "protocol/message_writer.hpp"
 
 namespace breakwater::pool {
@@ -69,6 +70,8 @@ void ServerConnection::move_to(asio::io_context& io, int new_worker_id) {
 
 bool ServerConnection::looks_alive() {
   if (!stream.is_open() || stream.has_buffered_input()) return false;
+  // Nothing came since its last read found it empty (a hang-up would have come as an event).
+  if (!net::maybe_readable(stream.socket())) return true;
   char byte;
   ssize_t n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);

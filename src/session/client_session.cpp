@@ -10,6 +10,7 @@
 #include "base/log.hpp"
 #include "config/values.hpp"
 #include "net/endpoint.hpp"
+#include "net/notified_io.hpp"
 #include "net/socket_options.hpp"
 #include "protocol/sqlstate.hpp"
 #include "session/cancel.hpp"
@@ -647,11 +648,11 @@ void park(std::unique_ptr<ClientSession> session) {
   // which the resumed session sees as its client gone and finishes.
   // Plain malloc for this one operation: Asio's recycling allocator would lend it
   // a cached block sized for a coroutine frame, for as long as the client idles.
-  socket.async_wait(asio::socket_base::wait_read,
-                    asio::bind_allocator(std::allocator<void>(), [session = std::move(session)](asio::error_code) mutable {
-                      asio::io_context& io = session->worker().io();
-                      asio::co_spawn(io, run_session(std::move(session), true), report_session_failure);
-                    }));
+  net::async_wait_readable(
+      socket, asio::bind_allocator(std::allocator<void>(), [session = std::move(session)](asio::error_code, size_t) mutable {
+        asio::io_context& io = session->worker().io();
+        asio::co_spawn(io, run_session(std::move(session), true), report_session_failure);
+      }));
 }
 
 }  // namespace

@@ -15,6 +15,16 @@ using protocol::ScannedMessage;
 
 namespace {
 constexpr size_t kReadyForQuerySize = 6;
+
+// Sends what the socket takes at once and waits only for a remainder: most
+// relayed buffers fit, and then the write costs no suspension.
+asio::awaitable<net::IoResult> write_all(net::Stream& stream, asio::const_buffer buffer) {
+  asio::error_code error;
+  size_t sent = stream.write_now(buffer, error);
+  if (error || sent == buffer.size()) co_return net::IoResult{error, sent};
+  auto [ec, n] = co_await stream.write(buffer + sent);
+  co_return net::IoResult{ec, sent + n};
+}
 }
 
 // One link's shared state between the two pumps (both on the session's worker).
@@ -96,6 +106,7 @@ void Relay::ready_for_query(char status) {
 }
 
 asio::awaitable<bool> Relay::wait_for_client(bool readable) {
+  bool retried_wait = false;
   // A complete message already waiting (pipelined) needs no read.
   while (true) {
     auto bytes = from_client_.bytes();
@@ -109,11 +120,22 @@ asio::awaitable<bool> Relay::wait_for_client(bool readable) {
     }
     if (!readable && client_idle()) {
       // Idle: park on readability with no buffer; borrow one once bytes are there.
-      auto [wait_error] = co_await client_.wait_readable();
+      auto [wait_error, ignored] = co_await client_.wait_readable();
       if (wait_error) co_return false;
     }
     readable = false;
-    auto [ec, n] = co_await client_.read_some(from_client_.free_space());
+    net::IoResult read = client_.read_now(from_client_.free_space());
+    if (std::get<0>(read) == asio::error::would_block) {
+      // Woken for bytes already read: the socket is now known empty, so an idle
+      // client waits again for epoll, holding no buffer.
+      if (client_.plain() && !retried_wait && from_client_.empty()) {
+        retried_wait = true;
+        from_client_.give_back();
+        continue;
+      }
+      read = co_await client_.read_some(from_client_.free_space());
+    }
+    auto [ec, n] = read;
     if (ec) co_return false;
     from_client_.filled(n);
     count(pool::PoolStats::Received, n);
@@ -176,7 +198,7 @@ asio::awaitable<RelayEnd> Relay::forward_client_bytes(LinkRun& run, bool& keep_g
   // Terminate is the pooler's to act on: the server stays open for the next client.
   size_t forward = static_cast<size_t>(consumed) - (terminated ? protocol::kHeaderSize : 0);
   if (forward > 0) {
-    auto [ec, n] = co_await run.server.stream.write(asio::buffer(from_client_.bytes().data(), forward));
+    auto [ec, n] = co_await write_all(run.server.stream, asio::buffer(from_client_.bytes().data(), forward));
     if (ec) {
       run.ended = true;
       co_return RelayEnd::ServerGone;
@@ -199,7 +221,9 @@ asio::awaitable<RelayEnd> Relay::pump_client_to_server(LinkRun& run) {
     if (!keep_going) co_return end;
   }
   while (true) {
-    auto [ec, n] = co_await client_.read_some(from_client_.free_space());
+    net::IoResult read = client_.read_now(from_client_.free_space());
+    if (std::get<0>(read) == asio::error::would_block) read = co_await client_.read_some(from_client_.free_space());
+    auto [ec, n] = read;
     // A read that completed as the link ended keeps its bytes for the next link.
     if (!ec) {
       from_client_.filled(n);
@@ -219,7 +243,9 @@ asio::awaitable<RelayEnd> Relay::pump_server_to_client(LinkRun& run) {
   MessageScanner& scanner = server_scanner_;
   CarryBuffer& buffer = from_server_;
   while (true) {
-    auto [ec, n] = co_await run.server.stream.read_some(buffer.free_space());
+    net::IoResult read = run.server.stream.read_now(buffer.free_space());
+    if (std::get<0>(read) == asio::error::would_block) read = co_await run.server.stream.read_some(buffer.free_space());
+    auto [ec, n] = read;
     if (run.ended) {
       // Server bytes read as the link ended are dropped: its stream is no longer known.
       if (!ec && n > 0) run.link.server_mid_message = true;
@@ -261,7 +287,7 @@ asio::awaitable<RelayEnd> Relay::pump_server_to_client(LinkRun& run) {
     size_t forward = static_cast<size_t>(consumed) - (violation ? kReadyForQuerySize : 0);
     run.link.server_mid_message = !scanner.at_boundary() || static_cast<size_t>(consumed) != buffer.bytes().size();
     if (forward > 0) {
-      auto [wec, written] = co_await client_.write(asio::buffer(buffer.bytes().data(), forward));
+      auto [wec, written] = co_await write_all(client_, asio::buffer(buffer.bytes().data(), forward));
       count(pool::PoolStats::Sent, written);
       if (wec) {
         run.ended = true;

@@ -1,0 +1,49 @@
+#include "net/notified_io.hpp"
+
+namespace breakwater::net {
+
+using namespace notified_detail;
+
+namespace {
+
+bool non_blocking(SocketImpl& impl) { return (impl.state_ & asio::detail::socket_ops::non_blocking) != 0; }
+
+void mark_drained(SocketImpl& impl) {
+  if (impl.reactor_data_ != nullptr) (impl.reactor_data_->*member(TrySpeculativeFlags{}))[Reactor::read_op] = false;
+}
+
+}  // namespace
+
+IoResult read_now(Socket& socket, asio::mutable_buffer buffer) {
+  SocketImpl& impl = SocketInternals::of(socket).get_implementation();
+  // A socket never read asynchronously may still block: leave it to the reactor.
+  if (!non_blocking(impl) || !maybe_readable(socket)) return {asio::error::would_block, 0};
+  while (true) {
+    ssize_t n = ::recv(impl.socket_, buffer.data(), buffer.size(), 0);
+    if (n > 0) {
+      if (static_cast<size_t>(n) < buffer.size()) mark_drained(impl);
+      return {asio::error_code(), static_cast<size_t>(n)};
+    }
+    if (n == 0) return {asio::error::eof, 0};
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      mark_drained(impl);
+      return {asio::error::would_block, 0};
+    }
+    return {asio::error_code(errno, asio::error::get_system_category()), 0};
+  }
+}
+
+size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error) {
+  SocketImpl& impl = SocketInternals::of(socket).get_implementation();
+  if (!non_blocking(impl)) return 0;  // the asynchronous write sets it up
+  while (true) {
+    ssize_t n = ::send(impl.socket_, buffer.data(), buffer.size(), MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) error = asio::error_code(errno, asio::error::get_system_category());
+    return 0;
+  }
+}
+
+}  // namespace breakwater::net

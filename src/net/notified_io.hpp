@@ -1,0 +1,196 @@
+#pragma once
+// Reads that trust epoll. Asio's epoll reactor registers a socket once,
+// edge-triggered, and remembers per socket whether an edge came since the last
+// read that found it empty ("try speculative"). Its own async_read_some only
+// clears that flag on end of file, so every read tries recv() first and, on a
+// request/response connection, most of those return EAGAIN; its async_wait
+// re-arms the socket with epoll_ctl every time. On the relay's path that was 2.8
+// wasted recv and 2 epoll_ctl per transaction.
+//
+// The two operations here tell the reactor what a short read means: a recv()
+// that returned less than it asked for emptied the socket, so the next read is
+// queued until epoll reports new bytes, with no system call. A wait for
+// readability is queued the same way, without re-arming. Edge-triggered epoll
+// reports every arrival, so nothing is missed.
+//
+// They sit on Asio's reactor internals (asio::detail, Asio 1.22 as Debian ships
+// it): the public API has no way to say "the socket is drained".
+
+#include <asio.hpp>
+#include <cerrno>
+#include <sys/socket.h>
+
+#include "net/socket.hpp"
+#include "net/tls_channel.hpp"
+
+namespace breakwater::net {
+namespace notified_detail {
+
+using asio::detail::reactor_op;
+using Reactor = asio::detail::reactor;
+using SocketImpl = asio::detail::reactive_socket_service_base::base_implementation_type;
+
+// basic_socket keeps the socket's reactor registration protected, and the socket
+// service its start_op: reached through derived classes, never constructed.
+struct SocketInternals : Socket {
+  static auto& of(Socket& socket) { return socket.*(&SocketInternals::impl_); }
+};
+struct ServiceInternals : asio::detail::reactive_socket_service_base {
+  // Makes the socket non-blocking if it is not yet, then hands the reactor `op`.
+  static void start_read(reactive_socket_service_base& service, SocketImpl& impl, reactor_op* op, bool continuation) {
+    (service.*(&ServiceInternals::start_op))(impl, Reactor::read_op, op, continuation, true, false);
+  }
+};
+
+// The reactor's "an edge came since the socket was last found empty" flag is
+// private to its descriptor state. An explicit instantiation may name a private
+// member ([temp.spec.general]): this reads it without patching Asio.
+struct TrySpeculativeFlags {
+  using type = bool (Reactor::descriptor_state::*)[Reactor::max_ops];
+  friend type member(TrySpeculativeFlags);
+};
+template <class Tag, typename Tag::type Member>
+struct ExposeMember {
+  friend typename Tag::type member(Tag) { return Member; }
+};
+template struct ExposeMember<TrySpeculativeFlags, &Reactor::descriptor_state::try_speculative_>;
+
+// Per-operation cancellation (the relay's `||` cancels the losing side's read).
+class Cancellation {
+ public:
+  Cancellation(asio::execution_context* context, Reactor::per_descriptor_data* data, int descriptor)
+      : context_(context), data_(data), descriptor_(descriptor) {}
+  void operator()(asio::cancellation_type_t type) {
+    if (!!(type & (asio::cancellation_type::terminal | asio::cancellation_type::partial |
+                   asio::cancellation_type::total))) {
+      // Rare (once per link at most): the registry lookup is not on the read path.
+      asio::use_service<Reactor>(*context_).cancel_ops_by_key(descriptor_, *data_, Reactor::read_op, this);
+    }
+  }
+
+ private:
+  asio::execution_context* context_;
+  Reactor::per_descriptor_data* data_;
+  int descriptor_;
+};
+
+// The reactor-facing part, free of the handler's type.
+struct ReadPart : reactor_op {
+  using Perform = status (*)(reactor_op*);
+  ReadPart(func_type on_complete, Perform on_perform, int descriptor, asio::mutable_buffer into)
+      : reactor_op(asio::error_code(), on_perform, on_complete), fd(descriptor), buffer(into) {}
+  int fd;
+  asio::mutable_buffer buffer;
+
+  static status perform_read(reactor_op* base) {
+    auto* op = static_cast<ReadPart*>(base);
+    while (true) {
+      ssize_t n = ::recv(op->fd, op->buffer.data(), op->buffer.size(), 0);
+      if (n >= 0) {
+        op->bytes_transferred_ = static_cast<size_t>(n);
+        if (n == 0) op->ec_ = asio::error::eof;
+        // Short: the socket is empty now, and the reactor waits for epoll.
+        return static_cast<size_t>(n) < op->buffer.size() ? done_and_exhausted : done;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return not_done;
+      op->ec_ = asio::error_code(errno, asio::error::get_system_category());
+      return done;
+    }
+  }
+
+  // Called either because epoll reported the socket readable (or hung up), or,
+  // by the reactor's speculative try, because such an edge came since a read last
+  // found it empty: either way there is something to read, or an end to see.
+  static status perform_wait(reactor_op*) { return done; }
+};
+
+template <class Handler, class IoExecutor>
+class Op : public ReadPart {
+ public:
+  ASIO_DEFINE_HANDLER_PTR(Op);
+
+  Op(Perform on_perform, int descriptor, asio::mutable_buffer into, Handler& handler, const IoExecutor& io_ex)
+      : ReadPart(&Op::do_complete, on_perform, descriptor, into), handler_(std::move(handler)), work_(handler_, io_ex) {}
+
+  // As Asio's own operations: the memory is freed before the handler runs.
+  static void do_complete(void* owner, asio::detail::operation* base, const asio::error_code&, std::size_t) {
+    Op* op = static_cast<Op*>(base);
+    ptr p = {asio::detail::addressof(op->handler_), op, op};
+    asio::detail::handler_work<Handler, IoExecutor> work(std::move(op->work_));
+    asio::detail::binder2<Handler, asio::error_code, std::size_t> handler(op->handler_, op->ec_,
+                                                                          op->bytes_transferred_);
+    p.h = asio::detail::addressof(handler.handler_);
+    p.reset();
+    if (owner) {
+      asio::detail::fenced_block fence(asio::detail::fenced_block::half);
+      work.complete(handler, handler.handler_);
+    }
+  }
+
+ private:
+  Handler handler_;
+  asio::detail::handler_work<Handler, IoExecutor> work_;
+};
+
+template <class Handler>
+void start(Socket& socket, ReadPart::Perform perform, asio::mutable_buffer buffer, Handler& handler) {
+  using OpType = Op<Handler, Socket::executor_type>;
+  auto& internals = SocketInternals::of(socket);
+  SocketImpl& impl = internals.get_implementation();
+  const bool continuation = asio_handler_cont_helpers::is_continuation(handler);
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  typename OpType::ptr p = {asio::detail::addressof(handler), OpType::ptr::allocate(handler), nullptr};
+  p.p = new (p.v) OpType(perform, impl.socket_, buffer, handler, socket.get_executor());
+  if (slot.is_connected()) {
+    asio::execution_context& context = asio::query(socket.get_executor(), asio::execution::context);
+    p.p->cancellation_key_ = &slot.template emplace<Cancellation>(&context, &impl.reactor_data_, impl.socket_);
+  }
+  reactor_op* op = p.p;
+  p.v = p.p = nullptr;
+  ServiceInternals::start_read(internals.get_service(), impl, op, continuation);
+}
+
+}  // namespace notified_detail
+
+// False when epoll has reported nothing on the socket since a read found it
+// empty: it has no bytes and has not hung up, and looking (recv) would be wasted.
+inline bool maybe_readable(Socket& socket) {
+  using namespace notified_detail;
+  Reactor::per_descriptor_data data = SocketInternals::of(socket).get_implementation().reactor_data_;
+  return data == nullptr || (data->*member(TrySpeculativeFlags{}))[Reactor::read_op];
+}
+
+// Reads what the socket holds now, without waiting: asio::error::would_block
+// when it is empty (then without a system call if epoll said nothing since it
+// was last found empty). A read that empties the socket says so to the reactor,
+// so that the next asynchronous read waits for epoll. Safe because a worker's
+// io_context runs on its one thread: no epoll event is taken in between.
+IoResult read_now(Socket& socket, asio::mutable_buffer buffer);
+
+// Sends what the socket takes now, without waiting; `error` is set on failure.
+size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error);
+
+// Reads what the socket holds into `buffer` (at least one byte, or an error;
+// asio::error::eof at end of stream). Signature: void(asio::error_code, size_t).
+template <class Token>
+auto async_read_notified(Socket& socket, asio::mutable_buffer buffer, Token&& token) {
+  return asio::async_initiate<Token, void(asio::error_code, std::size_t)>(
+      [](auto handler, Socket* target, asio::mutable_buffer into) {
+        notified_detail::start(*target, &notified_detail::ReadPart::perform_read, into, handler);
+      },
+      token, &socket, buffer);
+}
+
+// Completes once the socket has bytes to read, or has failed or hung up.
+// Signature: void(asio::error_code, size_t), the size always 0.
+template <class Token>
+auto async_wait_readable(Socket& socket, Token&& token) {
+  return asio::async_initiate<Token, void(asio::error_code, std::size_t)>(
+      [](auto handler, Socket* target) {
+        notified_detail::start(*target, &notified_detail::ReadPart::perform_wait, asio::mutable_buffer(), handler);
+      },
+      token, &socket);
+}
+
+}  // namespace breakwater::net

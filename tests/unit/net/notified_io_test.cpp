@@ -1,0 +1,204 @@
+// Reads that trust epoll (net/notified_io.hpp), over a socketpair in one event
+// loop: a short read marks the socket drained so that the next read waits for
+// epoll without a recv(); bytes that arrive later are seen; waits, end of stream
+// and cancellation behave as Asio's own operations do.
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "net/notified_io.hpp"
+
+namespace breakwater::net {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct SocketPair {
+  SocketPair() {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    socket.emplace(io, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fds[0]);
+    peer = fds[1];
+  }
+  ~SocketPair() {
+    if (peer >= 0) ::close(peer);
+  }
+  void peer_sends(const std::string& bytes) { ASSERT_EQ(::send(peer, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size())); }
+  void peer_closes() {
+    ::close(peer);
+    peer = -1;
+  }
+  // Lets the loop take whatever epoll has to report (a timer keeps it polling
+  // even when no operation is pending, as a worker's guard does).
+  void settle() {
+    asio::steady_timer pause(io, 20ms);
+    pause.async_wait([](asio::error_code) {});
+    io.restart();
+    io.run_for(30ms);
+  }
+
+  asio::io_context io{1};
+  std::optional<Socket> socket;
+  int peer = -1;
+};
+
+struct ReadOutcome {
+  bool done = false;
+  asio::error_code error;
+  std::string bytes;
+};
+
+void start_read(SocketPair& pair, char (&buffer)[16], ReadOutcome& outcome) {
+  async_read_notified(*pair.socket, asio::buffer(buffer), [&](asio::error_code ec, size_t n) {
+    outcome = {true, ec, std::string(buffer, n)};
+  });
+}
+
+TEST(NotifiedIo, ShortReadMarksTheSocketDrainedUntilEpollReportsMore) {
+  SocketPair pair;
+  char buffer[16];
+  ReadOutcome first;
+  pair.peer_sends("abc");
+  start_read(pair, buffer, first);
+  pair.settle();
+  ASSERT_TRUE(first.done);
+  EXPECT_FALSE(first.error);
+  EXPECT_EQ(first.bytes, "abc");
+  EXPECT_FALSE(maybe_readable(*pair.socket)) << "a short read emptied the socket";
+  EXPECT_EQ(std::get<0>(read_now(*pair.socket, asio::buffer(buffer))), asio::error::would_block);
+
+  pair.peer_sends("de");
+  pair.settle();
+  EXPECT_TRUE(maybe_readable(*pair.socket)) << "epoll reported new bytes";
+  auto [ec, n] = read_now(*pair.socket, asio::buffer(buffer));
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(std::string(buffer, n), "de");
+  EXPECT_FALSE(maybe_readable(*pair.socket));
+}
+
+TEST(NotifiedIo, AFullReadLeavesTheRestToTheNextRead) {
+  SocketPair pair;
+  char buffer[16];
+  ReadOutcome first;
+  pair.peer_sends(std::string(16, 'x') + "tail");
+  start_read(pair, buffer, first);
+  pair.settle();
+  ASSERT_TRUE(first.done);
+  EXPECT_EQ(first.bytes, std::string(16, 'x'));
+  EXPECT_TRUE(maybe_readable(*pair.socket)) << "a full buffer says nothing about what is left";
+  auto [ec, n] = read_now(*pair.socket, asio::buffer(buffer));
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(std::string(buffer, n), "tail");
+}
+
+TEST(NotifiedIo, AReadOnADrainedSocketCompletesWhenBytesArrive) {
+  SocketPair pair;
+  char buffer[16];
+  ReadOutcome first, second;
+  pair.peer_sends("q1");
+  start_read(pair, buffer, first);
+  pair.settle();
+  ASSERT_TRUE(first.done);
+
+  start_read(pair, buffer, second);
+  pair.settle();
+  EXPECT_FALSE(second.done) << "nothing to read yet";
+  pair.peer_sends("q2");
+  pair.settle();
+  ASSERT_TRUE(second.done);
+  EXPECT_FALSE(second.error);
+  EXPECT_EQ(second.bytes, "q2");
+}
+
+TEST(NotifiedIo, WaitReadableCompletesOnBytesAndOnHangUp) {
+  SocketPair pair;
+  char buffer[16];
+  ReadOutcome drain;
+  pair.peer_sends("x");
+  start_read(pair, buffer, drain);
+  pair.settle();
+  ASSERT_TRUE(drain.done);
+
+  bool woke = false;
+  async_wait_readable(*pair.socket, [&](asio::error_code ec, size_t) { woke = !ec; });
+  pair.settle();
+  EXPECT_FALSE(woke);
+  pair.peer_sends("y");
+  pair.settle();
+  EXPECT_TRUE(woke);
+  EXPECT_EQ(std::get<1>(read_now(*pair.socket, asio::buffer(buffer))), 1u);
+
+  woke = false;
+  async_wait_readable(*pair.socket, [&](asio::error_code ec, size_t) { woke = !ec; });
+  pair.settle();
+  EXPECT_FALSE(woke);
+  pair.peer_closes();
+  pair.settle();
+  EXPECT_TRUE(woke) << "a hang-up wakes the waiter";
+  EXPECT_EQ(std::get<0>(read_now(*pair.socket, asio::buffer(buffer))), asio::error::eof);
+}
+
+TEST(NotifiedIo, AWaitingReadCanBeCancelledAndTheSocketStillWorks) {
+  using namespace asio::experimental::awaitable_operators;
+  SocketPair pair;
+  char buffer[16];
+  ReadOutcome drain;
+  pair.peer_sends("x");
+  start_read(pair, buffer, drain);
+  pair.settle();
+  ASSERT_TRUE(drain.done);
+
+  std::optional<asio::error_code> read_error;
+  asio::co_spawn(
+      pair.io,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer timer(pair.io, 10ms);
+        auto read = [&]() -> asio::awaitable<void> {
+          auto [ec, n] = co_await async_read_notified(*pair.socket, asio::buffer(buffer),
+                                                      asio::experimental::as_tuple(asio::use_awaitable));
+          read_error = ec;
+        };
+        co_await (read() || timer.async_wait(asio::use_awaitable));
+      },
+      asio::detached);
+  pair.settle();
+  ASSERT_TRUE(read_error.has_value());
+  EXPECT_EQ(*read_error, asio::error::operation_aborted);
+
+  ReadOutcome after;
+  start_read(pair, buffer, after);
+  pair.peer_sends("later");
+  pair.settle();
+  ASSERT_TRUE(after.done);
+  EXPECT_EQ(after.bytes, "later");
+}
+
+TEST(NotifiedIo, SendNowWritesWhatTheSocketTakes) {
+  SocketPair pair;
+  char buffer[16];
+  ReadOutcome drain;
+  pair.peer_sends("x");
+  start_read(pair, buffer, drain);  // the first asynchronous operation makes the socket non-blocking
+  pair.settle();
+  asio::error_code error;
+  EXPECT_EQ(send_now(*pair.socket, asio::buffer(std::string("hello")), error), 5u);
+  EXPECT_FALSE(error);
+  char got[8];
+  EXPECT_EQ(::recv(pair.peer, got, sizeof got, 0), 5);
+
+  pair.peer_closes();
+  std::string big(1 << 20, 'z');
+  size_t sent = send_now(*pair.socket, asio::buffer(big), error);
+  EXPECT_EQ(sent, 0u);
+  EXPECT_TRUE(error) << "the peer is gone";
+}
+
+}  // namespace
+}  // namespace breakwater::net
