@@ -131,12 +131,13 @@ TEST(PoolAccounting, ReleasedServerPrefersASameWorkerWaiterWithinBoundedSlack) {
   pool.login_succeeded();
   Ticket on_b = pool.acquire(at(1), 1).ticket;
   std::vector<Ticket> on_a;
-  for (int i = 0; i < 3; ++i) on_a.push_back(pool.acquire(at(2 + i), 0).ticket);
+  for (int i = 0; i <= PoolAccounting::kMaxPassed; ++i) on_a.push_back(pool.acquire(at(2 + i), 0).ticket);
 
-  EXPECT_EQ(pool.release({}, 0).ticket, on_a[0]) << "same worker, one place behind: its socket stays put";
-  EXPECT_EQ(pool.release({}, 0).ticket, on_a[1]);
-  EXPECT_EQ(pool.release({}, 0).ticket, on_b) << "passed twice: the oldest gets the next one whatever its worker";
-  EXPECT_EQ(pool.release({}, 1).ticket, on_a[2]) << "no waiter on worker 1 left: the oldest";
+  for (int i = 0; i < PoolAccounting::kMaxPassed; ++i) {
+    EXPECT_EQ(pool.release({}, 0).ticket, on_a[i]) << "same worker, just behind: its socket stays put";
+  }
+  EXPECT_EQ(pool.release({}, 0).ticket, on_b) << "passed kMaxPassed times: the oldest gets the next one whatever its worker";
+  EXPECT_EQ(pool.release({}, 1).ticket, on_a.back()) << "no waiter on worker 1 left: the oldest";
 }
 
 TEST(PoolAccounting, SameWorkerPreferenceLooksOnlyNearTheFront) {
