@@ -1,9 +1,7 @@
 #include "session/client_session.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <chrono>
 
 #include "base/assert.hpp"
@@ -18,13 +16,13 @@
 #include "session/client_auth.hpp"
 #include "session/param_sync.hpp"
 #include "session/relay.hpp"
+#include "session/session_end.hpp"
 #include "session/session_watch.hpp"
 #include "session/startup_phase.hpp"
 
 namespace breakwater::session {
 namespace {
 
-using asio::experimental::as_tuple;
 using protocol::ClientError;
 namespace sqlstate = protocol::sqlstate;
 using Clock = std::chrono::steady_clock;
@@ -33,19 +31,6 @@ std::atomic<uint64_t> next_client_id{1};
 
 // What the console reports as server_version: drivers and psql read it as PgBouncer's.
 constexpr const char* kConsoleServerVersion = "1.25.0/bouncer";
-
-// What PostgreSQL would report for a value a client asked for, where the
-// spelling is known to change: encoding names ("utf-8" is reported "UTF8").
-std::string canonical_value(std::string_view name, std::string_view value) {
-  if (!config::iequals(name, "client_encoding")) return std::string(value);
-  std::string out;
-  for (char c : value) {
-    if (std::isalnum(static_cast<unsigned char>(c))) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  }
-  if (out == "UNICODE") out = "UTF8";
-  return out;
-}
-
 
 class ClientSession final : public WatchedSession {
  public:
@@ -444,7 +429,6 @@ class ClientSession final : public WatchedSession {
     });
   }
 
-
   // AuthenticationOk, the server's parameters, our BackendKeyData, ReadyForQuery.
   // Session pooling links a server now and reports its values. The other modes
   // answer from the pool's cached server parameters, as PgBouncer does, so a
@@ -455,28 +439,13 @@ class ClientSession final : public WatchedSession {
     pool::ParameterMap reported;
     if (cached) {
       reported = std::move(*cached);
-      for (const auto& [name, value] : params_.tracked) reported.set(name, canonical_value(name, value));
-      ParameterList wanted;
-      for (const auto& name : tracked_parameter_names(config_)) {
-        if (const std::string* value = reported.find_any_case(name)) wanted.emplace_back(name, *value);
-      }
-      client_params_ = WantedParameters(std::move(wanted));
+      client_params_ = WantedParameters(report_from_cache(reported, params_.tracked, tracked_parameter_names(config_)));
     } else {
       client_params_ = WantedParameters(params_.tracked);  // link() syncs the server to these
       auto linked = co_await link();
       if (!linked) co_return unexpected(linked.error());
       reported = lease_->params;
-      // Every tracked value the server reports becomes the client's, so that a
-      // later server is brought to the same state.
-      ParameterList wanted = client_params_.list();
-      for (const auto& name : tracked_parameter_names(config_)) {
-        bool known = false;
-        for (const auto& [key, value] : wanted) known = known || config::iequals(key, name);
-        if (const std::string* value = reported.find_any_case(name); value != nullptr && !known) {
-          wanted.emplace_back(name, *value);
-        }
-      }
-      client_params_ = WantedParameters(std::move(wanted));
+      client_params_ = WantedParameters(with_reported_values(client_params_.list(), reported, tracked_parameter_names(config_)));
       if (policy() != ReleasePolicy::Never) co_await unlink();
     }
     protocol::ByteBuffer out;
@@ -498,54 +467,14 @@ class ClientSession final : public WatchedSession {
     *alive_ = false;
     unwatch();
     if (login_timer_) login_timer_->cancel();
-    std::string reason;
-    std::optional<ClientError> tell_client;
-    bool server_reusable = false;
-    if (ended_by_ != nullptr) {
-      reason = ended_by_;
-      tell_client = ClientError{sqlstate::kProtocolViolation, reason};
-    } else if (!outcome) {
-      if (killed_) {
-        reason = "admin forced disconnect";
-      } else if (login_timed_out_) {
-        reason = "client_login_timeout";
-      } else if (outcome.error().sqlstate.empty()) {
-        // A failed TLS handshake cannot be told to the client: the log is the only trace.
-        if (outcome.error().message.starts_with("TLS")) {
-          BW_LOG_WARN("{}: {}", prefix_or_peer(), outcome.error().message);
-        } else {
-          BW_LOG_DEBUG("{}: {}", prefix_or_peer(), outcome.error().message);
-        }
-      } else if (!is_cancel_) {
-        tell_client = outcome.error();
-        reason = outcome.error().message;
-      }
-    } else {
-      const RelayResult& relay = *outcome;
-      switch (relay.end) {
-        case RelayEnd::Released:  // not an end of session: unreachable here
-        case RelayEnd::ClientTerminated: reason = "client close request"; break;
-        case RelayEnd::StatementModeViolation:
-          reason = "Long transactions not allowed";
-          tell_client = ClientError{sqlstate::kProtocolViolation, reason, {}, "ERROR"};
-          break;
-        case RelayEnd::ClientGone: reason = killed_ ? "admin forced disconnect" : "client unexpected eof"; break;
-        case RelayEnd::ServerGone:
-          reason = "server conn crashed?";
-          tell_client = ClientError{sqlstate::kProtocolViolation, "server conn crashed?"};
-          break;
-        case RelayEnd::ClientProtocolError:
-          reason = "client protocol error: " + relay.detail;
-          tell_client = ClientError{sqlstate::kProtocolViolation, "protocol error: " + relay.detail};
-          break;
-        case RelayEnd::ServerProtocolError:
-          reason = "server protocol error: " + relay.detail;
-          tell_client = ClientError{sqlstate::kProtocolViolation, "server protocol error"};
-          break;
-      }
-      server_reusable = relay.end != RelayEnd::ServerGone && relay.end != RelayEnd::ServerProtocolError &&
-                        relay.end != RelayEnd::StatementModeViolation && relay.link.server_clean();
+    SessionEnd end = describe_end(outcome, {ended_by_, killed_, login_timed_out_, is_cancel_});
+    if (end.tls_failure) {
+      BW_LOG_WARN("{}: {}", prefix_or_peer(), end.quiet_detail);
+    } else if (!end.quiet_detail.empty()) {
+      BW_LOG_DEBUG("{}: {}", prefix_or_peer(), end.quiet_detail);
     }
+    const std::string& reason = end.reason;
+    const std::optional<ClientError>& tell_client = end.tell_client;
     if (tell_client && connection_.is_open()) {
       if (config_.log_pooler_errors) BW_LOG_WARN("{} pooler error: {}", prefix_or_peer(), tell_client->message);
       protocol::ByteBuffer out;
@@ -555,7 +484,7 @@ class ClientSession final : public WatchedSession {
     connection_.close();
     if (registered_) context_.clients->unregister_client(key_);
     if (admitted_) context_.clients->leave();
-    co_await return_server(server_reusable, !pool_ || policy() == ReleasePolicy::Never ||
+    co_await return_server(end.server_reusable, !pool_ || policy() == ReleasePolicy::Never ||
                                                 pool_->settings().server_reset_query_always);
     if (config_.log_disconnections && !is_cancel_ && (login_done_ || !reason.empty())) {
       auto age = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count();

@@ -1,10 +1,49 @@
 #include "session/param_sync.hpp"
 
+#include <cctype>
+
 #include "config/values.hpp"
 #include "pool/server_connector.hpp"
 #include "protocol/sqlstate.hpp"
 
 namespace breakwater::session {
+namespace {
+
+// What PostgreSQL would report for a value a client asked for, where the
+// spelling is known to change: encoding names ("utf-8" is reported "UTF8").
+std::string canonical_value(std::string_view name, std::string_view value) {
+  if (!config::iequals(name, "client_encoding")) return std::string(value);
+  std::string out;
+  for (char c : value) {
+    if (std::isalnum(static_cast<unsigned char>(c))) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  if (out == "UNICODE") out = "UTF8";
+  return out;
+}
+
+}  // namespace
+
+ParameterList report_from_cache(pool::ParameterMap& reported, const ParameterList& startup,
+                                const std::vector<std::string>& tracked) {
+  for (const auto& [name, value] : startup) reported.set(name, canonical_value(name, value));
+  ParameterList wanted;
+  for (const auto& name : tracked) {
+    if (const std::string* value = reported.find_any_case(name)) wanted.emplace_back(name, *value);
+  }
+  return wanted;
+}
+
+ParameterList with_reported_values(ParameterList wanted, const pool::ParameterMap& reported,
+                                   const std::vector<std::string>& tracked) {
+  for (const auto& name : tracked) {
+    bool known = false;
+    for (const auto& [key, value] : wanted) known = known || config::iequals(key, name);
+    if (const std::string* value = reported.find_any_case(name); value != nullptr && !known) {
+      wanted.emplace_back(name, *value);
+    }
+  }
+  return wanted;
+}
 
 std::string quote_literal(std::string_view value) {
   bool has_backslash = value.find('\\') != std::string_view::npos;

@@ -41,6 +41,18 @@ class WantedParameters {
 // empty when nothing differs. Names compare case-insensitively, values exactly.
 std::string build_sync_query(const pool::ParameterMap& server, const ParameterList& wanted);
 
+// A client welcomed from the pool's cached server parameters (no server linked):
+// `reported` becomes what it is told, the cache with its own startup values in
+// the server's spelling ("utf-8" is reported "UTF8"); returns what every server
+// linked to it must have, the tracked values among them.
+ParameterList report_from_cache(pool::ParameterMap& reported, const ParameterList& startup,
+                                const std::vector<std::string>& tracked);
+
+// After a client's first link: every tracked value the server reports joins the
+// client's own, so that a later server is brought to the same state.
+ParameterList with_reported_values(ParameterList wanted, const pool::ParameterMap& reported,
+                                   const std::vector<std::string>& tracked);
+
 // A literal PostgreSQL reads back as `value` whatever standard_conforming_strings says.
 std::string quote_literal(std::string_view value);
 

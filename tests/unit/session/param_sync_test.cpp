@@ -19,6 +19,29 @@ TEST(ParamSync, QuotesValues) {
   EXPECT_EQ(quote_literal("a\\b"), "E'a\\\\b'");
 }
 
+TEST(ParamSync, ACachedWelcomeReportsTheClientsValuesInTheServersSpelling) {
+  pool::ParameterMap reported;
+  reported.set("client_encoding", "UTF8");
+  reported.set("DateStyle", "ISO, MDY");
+  reported.set("server_version", "15.8");
+  ParameterList wanted = report_from_cache(reported, {{"client_encoding", "utf-8"}, {"application_name", "app"}},
+                                           {"client_encoding", "DateStyle", "TimeZone", "application_name"});
+  EXPECT_EQ(*reported.find_any_case("client_encoding"), "UTF8") << "as PostgreSQL would report it";
+  EXPECT_EQ(*reported.find_any_case("application_name"), "app");
+  EXPECT_EQ(wanted, (ParameterList{{"client_encoding", "UTF8"}, {"DateStyle", "ISO, MDY"}, {"application_name", "app"}}))
+      << "tracked names only, and only those with a value (no TimeZone here)";
+}
+
+TEST(ParamSync, AfterTheFirstLinkTheServersTrackedValuesJoinTheClients) {
+  pool::ParameterMap reported;
+  reported.set("DateStyle", "ISO, MDY");
+  reported.set("TimeZone", "UTC");
+  reported.set("server_version", "15.8");
+  ParameterList wanted = with_reported_values({{"datestyle", "German"}}, reported, {"DateStyle", "TimeZone"});
+  EXPECT_EQ(wanted, (ParameterList{{"datestyle", "German"}, {"TimeZone", "UTC"}}))
+      << "the client's own value stays; names compare in any case";
+}
+
 TEST(WantedParameters, ClientsWithTheSameValuesShareOneList) {
   ParameterList values{{"DateStyle", "ISO, MDY"}, {"TimeZone", "UTC"}};
   WantedParameters first(values), second(values);
