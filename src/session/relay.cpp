@@ -15,16 +15,6 @@ using protocol::ScannedMessage;
 
 namespace {
 constexpr size_t kReadyForQuerySize = 6;
-
-// Sends what the socket takes at once and waits only for a remainder: most
-// relayed buffers fit, and then the write costs no suspension.
-asio::awaitable<net::IoResult> write_all(net::Stream& stream, asio::const_buffer buffer) {
-  asio::error_code error;
-  size_t sent = stream.write_now(buffer, error);
-  if (error || sent == buffer.size()) co_return net::IoResult{error, sent};
-  auto [ec, n] = co_await stream.write(buffer + sent);
-  co_return net::IoResult{ec, sent + n};
-}
 }
 
 // One link's shared state between the two pumps (both on the session's worker).
@@ -198,7 +188,14 @@ asio::awaitable<RelayEnd> Relay::forward_client_bytes(LinkRun& run, bool& keep_g
   // Terminate is the pooler's to act on: the server stays open for the next client.
   size_t forward = static_cast<size_t>(consumed) - (terminated ? protocol::kHeaderSize : 0);
   if (forward > 0) {
-    auto [ec, n] = co_await write_all(run.server.stream, asio::buffer(from_client_.bytes().data(), forward));
+    // Sent at once when the socket takes it all (most buffers): no suspension, no frame.
+    const auto out = asio::buffer(from_client_.bytes().data(), forward);
+    asio::error_code ec;
+    size_t n = run.server.stream.write_now(out, ec);
+    if (!ec && n < forward) {
+      auto [rest_error, rest] = co_await run.server.stream.write(out + n);
+      ec = rest_error;
+    }
     if (ec) {
       run.ended = true;
       co_return RelayEnd::ServerGone;
@@ -287,7 +284,14 @@ asio::awaitable<RelayEnd> Relay::pump_server_to_client(LinkRun& run) {
     size_t forward = static_cast<size_t>(consumed) - (violation ? kReadyForQuerySize : 0);
     run.link.server_mid_message = !scanner.at_boundary() || static_cast<size_t>(consumed) != buffer.bytes().size();
     if (forward > 0) {
-      auto [wec, written] = co_await write_all(client_, asio::buffer(buffer.bytes().data(), forward));
+      const auto out = asio::buffer(buffer.bytes().data(), forward);
+      asio::error_code wec;
+      size_t written = client_.write_now(out, wec);
+      if (!wec && written < forward) {
+        auto [rest_error, rest] = co_await client_.write(out + written);
+        wec = rest_error;
+        written += rest;
+      }
       count(pool::PoolStats::Sent, written);
       if (wec) {
         run.ended = true;
