@@ -61,6 +61,15 @@ void start_read(SocketPair& pair, char (&buffer)[16], ReadOutcome& outcome) {
   });
 }
 
+// One byte sent and read asynchronously: the socket is non-blocking and drained.
+bool read_one_byte(SocketPair& pair, char (&buffer)[16]) {
+  ReadOutcome outcome;
+  pair.peer_sends("x");
+  start_read(pair, buffer, outcome);
+  pair.settle();
+  return outcome.done && outcome.bytes == "x" && !maybe_readable(*pair.socket);
+}
+
 TEST(NotifiedIo, ShortReadMarksTheSocketDrainedUntilEpollReportsMore) {
   SocketPair pair;
   char buffer[16];
@@ -120,11 +129,7 @@ TEST(NotifiedIo, AReadOnADrainedSocketCompletesWhenBytesArrive) {
 TEST(NotifiedIo, WaitReadableCompletesOnBytesAndOnHangUp) {
   SocketPair pair;
   char buffer[16];
-  ReadOutcome drain;
-  pair.peer_sends("x");
-  start_read(pair, buffer, drain);
-  pair.settle();
-  ASSERT_TRUE(drain.done);
+  ASSERT_TRUE(read_one_byte(pair, buffer)) << "the socket starts drained";
 
   bool woke = false;
   async_wait_readable(*pair.socket, [&](asio::error_code ec, size_t) { woke = !ec; });
@@ -149,11 +154,7 @@ TEST(NotifiedIo, AWaitingReadCanBeCancelledAndTheSocketStillWorks) {
   using namespace asio::experimental::awaitable_operators;
   SocketPair pair;
   char buffer[16];
-  ReadOutcome drain;
-  pair.peer_sends("x");
-  start_read(pair, buffer, drain);
-  pair.settle();
-  ASSERT_TRUE(drain.done);
+  ASSERT_TRUE(read_one_byte(pair, buffer)) << "the socket starts drained";
 
   std::optional<asio::error_code> read_error;
   asio::co_spawn(
@@ -183,10 +184,7 @@ TEST(NotifiedIo, AWaitingReadCanBeCancelledAndTheSocketStillWorks) {
 TEST(NotifiedIo, SendNowWritesWhatTheSocketTakes) {
   SocketPair pair;
   char buffer[16];
-  ReadOutcome drain;
-  pair.peer_sends("x");
-  start_read(pair, buffer, drain);  // the first asynchronous operation makes the socket non-blocking
-  pair.settle();
+  ASSERT_TRUE(read_one_byte(pair, buffer));  // the first asynchronous operation makes the socket non-blocking
   asio::error_code error;
   EXPECT_EQ(send_now(*pair.socket, asio::buffer(std::string("hello")), error), 5u);
   EXPECT_FALSE(error);
