@@ -21,7 +21,6 @@
 #include <sys/socket.h>
 
 #include "net/socket.hpp"
-#include "net/tls_channel.hpp"
 
 namespace breakwater::net {
 namespace notified_detail {

@@ -23,8 +23,6 @@ using BIO = struct bio_st;
 
 namespace breakwater::net {
 
-using IoResult = std::tuple<asio::error_code, size_t>;
-
 class TlsChannel {
  public:
   enum class Role { Accepting, Connecting };
