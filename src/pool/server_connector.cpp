@@ -193,7 +193,8 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
   auto endpoints = co_await resolve(target);
   if (!endpoints) co_return unexpected(endpoints.error());
 
-  auto server = std::make_unique<ServerConnection>(id, net::Socket(executor), worker_id);
+  net::Socket unconnected(net::worker_executor(executor));
+  auto server = std::make_unique<ServerConnection>(id, std::move(unconnected), worker_id);
   server->address = describe_target(target);
 
   // The deadline closes the socket, which fails whatever step is pending. `alive`
@@ -346,7 +347,7 @@ asio::awaitable<Result<void>> send_cancel_request(const ServerTarget& target, pr
   auto executor = co_await asio::this_coro::executor;
   auto endpoints = co_await resolve(target);
   if (!endpoints) co_return unexpected(endpoints.error().message);
-  net::Socket socket(executor);
+  net::Socket socket(net::worker_executor(executor));
   asio::error_code ec = asio::error::host_not_found;
   for (const auto& endpoint : *endpoints) {
     asio::error_code ignored;
