@@ -124,7 +124,7 @@ bool Console::database_command(const std::string& verb, const std::string& datab
     }
     for (const auto& record : services_.clients->records()) {
       if (!session::is_console_database(record->database) && (database.empty() || record->database == database)) {
-        record->kill();
+        session::kill_client(record);
       }
     }
     services_.pools->reconnect(database);
@@ -275,7 +275,7 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
         reply.error("client not found");
       } else {
         BW_LOG_INFO("KILL_CLIENT {} command issued", id);
-        target->kill();
+        session::kill_client(target);
         reply.complete("KILL_CLIENT");
       }
     } else if (verb == "resume") {

@@ -196,7 +196,7 @@ int run_server(const CliOptions& options) {
   }
 
   auto listeners = net::Listeners::open(workers, listen_spec(*config), [&live_context](net::Worker& worker, net::Socket socket) {
-    session::start_client_session(worker, std::move(socket), *live_context.load(std::memory_order_acquire));
+    session::start_client_session(worker, std::move(socket), live_context.load(std::memory_order_acquire));
   });
   if (!listeners) {
     remove_pidfile(config->pidfile);

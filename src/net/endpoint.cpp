@@ -50,6 +50,10 @@ std::pair<std::string, int> local_address(const Socket& socket) {
 
 std::string describe_peer(const Socket& socket) {
   auto [address, port] = peer_address(socket);
+  return describe_address(address, port);
+}
+
+std::string describe_address(const std::string& address, int port) {
   if (port == 0) return address;
   if (address.find(':') != std::string::npos) return "[" + address + "]:" + std::to_string(port);
   return address + ":" + std::to_string(port);

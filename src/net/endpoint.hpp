@@ -16,6 +16,8 @@ std::string unix_socket_path(const std::string& dir, int port);
 Endpoint unix_endpoint(const std::string& path);
 // "127.0.0.1:5432", "[::1]:5432" or "unix" for a unix-domain peer.
 std::string describe_peer(const Socket& socket);
+// The same from an address and port as peer_address() gives them.
+std::string describe_address(const std::string& address, int port);
 // Remote address and port apart ("unix", 0 for unix sockets), for SHOW CLIENTS later.
 std::pair<std::string, int> peer_address(const Socket& socket);
 std::pair<std::string, int> local_address(const Socket& socket);

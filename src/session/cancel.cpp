@@ -6,15 +6,21 @@
 namespace breakwater::session {
 
 asio::awaitable<void> forward_cancel(const ClientRegistry& registry, protocol::BackendKeyData client_key) {
-  auto route = registry.find(client_key);
-  if (!route) {
+  auto client = registry.find(client_key);
+  if (!client) {
     BW_LOG_DEBUG("cancel request with unknown key ignored");
     co_return;
   }
-  auto linked = route->current();
+  auto linked = cancel_target(*client);
   if (!linked) co_return;  // the client is between queries: nothing to cancel
   auto sent = co_await pool::send_cancel_request(linked->first, linked->second);
   if (!sent) BW_LOG_WARN("cancel request could not reach the server: {}", sent.error());
+}
+
+std::optional<std::pair<pool::ServerTarget, protocol::BackendKeyData>> cancel_target(const ClientRecord& client) {
+  auto key = client.linked_server_key_data();
+  if (!key || !client.pool) return std::nullopt;
+  return std::make_pair(client.pool->target(), *key);
 }
 
 asio::awaitable<void> cancel_on_server(pool::ServerTarget target, protocol::BackendKeyData server_key) {

@@ -6,10 +6,29 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "protocol/backend_messages.hpp"
+
+namespace asio {
+class io_context;
+}
+namespace breakwater::pool {
+class Pool;
+}
+
 namespace breakwater::session {
+
+// A session that the console can close (KILL_CLIENT, KILL).
+class KillableSession {
+ public:
+  virtual void kill_from_console() = 0;
+
+ protected:
+  ~KillableSession() = default;
+};
 
 struct ClientRecord {
   enum class State : int { Idle, Active, Waiting };
@@ -19,14 +38,35 @@ struct ClientRecord {
   int port = 0, local_port = 0;
   int fd = -1;  // the socket's descriptor (SHOW FDS)
   std::chrono::system_clock::time_point connect_time{};
-  // Closes the client's connection from its own worker ("admin forced disconnect").
-  std::function<void()> kill;
+  // The session's worker, and the session while it runs: written and read on that
+  // worker's thread only, where kill_client() goes to reach it.
+  asio::io_context* home = nullptr;
+  KillableSession* session = nullptr;
 
   std::atomic<State> state{State::Idle};
   std::atomic<int64_t> request_time_us{0};  // wall clock, since the epoch
   std::atomic<int64_t> wait_since_us{0};    // wall clock; meaningful while Waiting
   std::atomic<uint64_t> linked_server{0};   // the server's id while Active
+
+  // Where the client's cancel requests go: its pool (set before the record is
+  // published) and the BackendKeyData of the server relaying for it (0: none).
+  std::shared_ptr<const pool::Pool> pool;
+  std::atomic<uint64_t> linked_server_key{0};
+
+  void link_server(protocol::BackendKeyData key) {
+    linked_server_key.store(uint64_t{key.process_id} << 32 | key.secret_key, std::memory_order_release);
+  }
+  void unlink_server() { linked_server_key.store(0, std::memory_order_release); }
+  std::optional<protocol::BackendKeyData> linked_server_key_data() const {
+    uint64_t packed = linked_server_key.load(std::memory_order_acquire);
+    if (packed == 0) return std::nullopt;
+    return protocol::BackendKeyData{static_cast<uint32_t>(packed >> 32), static_cast<uint32_t>(packed)};
+  }
 };
+
+// Closes the client's connection from its own worker ("admin forced disconnect");
+// nothing if the session has ended by the time the worker looks.
+void kill_client(const std::shared_ptr<ClientRecord>& record);
 
 inline int64_t wall_clock_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -5,23 +5,6 @@
 
 namespace breakwater::session {
 
-void CancelRoute::link(std::shared_ptr<const pool::Pool> pool, protocol::BackendKeyData server_key) {
-  std::lock_guard lock(mutex_);
-  pool_ = std::move(pool);
-  server_key_ = server_key;
-}
-
-void CancelRoute::unlink() {
-  std::lock_guard lock(mutex_);
-  pool_.reset();
-}
-
-std::optional<std::pair<pool::ServerTarget, protocol::BackendKeyData>> CancelRoute::current() const {
-  std::lock_guard lock(mutex_);
-  if (!pool_) return std::nullopt;
-  return std::make_pair(pool_->target(), server_key_);
-}
-
 bool ClientRegistry::try_admit(int max_client_conn) {
   int current = clients_.load(std::memory_order_relaxed);
   while (current < max_client_conn) {
@@ -32,9 +15,7 @@ bool ClientRegistry::try_admit(int max_client_conn) {
 
 void ClientRegistry::leave() { clients_.fetch_sub(1, std::memory_order_relaxed); }
 
-std::pair<protocol::BackendKeyData, std::shared_ptr<CancelRoute>> ClientRegistry::register_client(
-    std::shared_ptr<ClientRecord> record) {
-  auto route = std::make_shared<CancelRoute>();
+protocol::BackendKeyData ClientRegistry::register_client(std::shared_ptr<ClientRecord> record) {
   std::lock_guard lock(mutex_);
   while (true) {
     // Random keys: a cancel request must not be guessable from another client's key.
@@ -44,8 +25,8 @@ std::pair<protocol::BackendKeyData, std::shared_ptr<CancelRoute>> ClientRegistry
     key.process_id = words[0] & 0x7fffffff;  // clients print it as a signed pid
     key.secret_key = words[1];
     if (key.process_id == 0 || routes_.contains(key.process_id)) continue;
-    routes_.emplace(key.process_id, Entry{key.secret_key, route, std::move(record)});
-    return {key, route};
+    routes_.emplace(key.process_id, Entry{key.secret_key, std::move(record)});
+    return key;
   }
 }
 
@@ -63,7 +44,7 @@ std::vector<std::shared_ptr<ClientRecord>> ClientRegistry::records() const {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<ClientRecord>> all;
   for (const auto& [pid, entry] : routes_) {
-    if (entry.record) all.push_back(entry.record);
+    all.push_back(entry.record);
   }
   return all;
 }
@@ -71,18 +52,18 @@ std::vector<std::shared_ptr<ClientRecord>> ClientRegistry::records() const {
 std::shared_ptr<ClientRecord> ClientRegistry::find_record(uint64_t id) const {
   std::lock_guard lock(mutex_);
   for (const auto& [pid, entry] : routes_) {
-    if (entry.record && entry.record->id == id) return entry.record;
+    if (entry.record->id == id) return entry.record;
   }
   return nullptr;
 }
 
-std::shared_ptr<CancelRoute> ClientRegistry::find(protocol::BackendKeyData key) const {
+std::shared_ptr<ClientRecord> ClientRegistry::find(protocol::BackendKeyData key) const {
   std::lock_guard lock(mutex_);
   auto it = routes_.find(key.process_id);
   if (it == routes_.end()) return nullptr;
   uint32_t expected = it->second.secret;
   if (CRYPTO_memcmp(&expected, &key.secret_key, sizeof expected) != 0) return nullptr;
-  return it->second.route;
+  return it->second.record;
 }
 
 }  // namespace breakwater::session

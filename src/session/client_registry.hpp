@@ -17,21 +17,6 @@
 
 namespace breakwater::session {
 
-// Where a client's CancelRequest is forwarded: the server it is linked to, if any.
-class CancelRoute {
- public:
-  // Once per transaction: only a pointer and the key are stored; the target is
-  // copied out when a cancel request actually comes.
-  void link(std::shared_ptr<const pool::Pool> pool, protocol::BackendKeyData server_key);
-  void unlink();
-  std::optional<std::pair<pool::ServerTarget, protocol::BackendKeyData>> current() const;
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const pool::Pool> pool_;
-  protocol::BackendKeyData server_key_{};
-};
-
 class ClientRegistry {
  public:
   // Counts a new client; false (and not counted) when max_client_conn are connected.
@@ -44,15 +29,14 @@ class ClientRegistry {
   // Clients past login (they hold a BackendKeyData).
   int logged_in() const;
 
-  // A fresh BackendKeyData for a client and its cancel route; `record` makes it
-  // visible to SHOW CLIENTS and KILL_CLIENT.
-  std::pair<protocol::BackendKeyData, std::shared_ptr<CancelRoute>> register_client(
-      std::shared_ptr<ClientRecord> record = nullptr);
+  // A fresh BackendKeyData for a client, whose record becomes visible to SHOW
+  // CLIENTS, KILL_CLIENT and cancel requests.
+  protocol::BackendKeyData register_client(std::shared_ptr<ClientRecord> record);
   std::vector<std::shared_ptr<ClientRecord>> records() const;
   std::shared_ptr<ClientRecord> find_record(uint64_t id) const;
   void unregister_client(protocol::BackendKeyData key);
-  // The route for a cancel request; the secret is compared in constant time.
-  std::shared_ptr<CancelRoute> find(protocol::BackendKeyData key) const;
+  // The client a cancel request names; the secret is compared in constant time.
+  std::shared_ptr<ClientRecord> find(protocol::BackendKeyData key) const;
 
  private:
   std::atomic<int> clients_{0};
@@ -60,7 +44,6 @@ class ClientRegistry {
   mutable std::mutex mutex_;
   struct Entry {
     uint32_t secret;
-    std::shared_ptr<CancelRoute> route;
     std::shared_ptr<ClientRecord> record;
   };
   std::unordered_map<uint32_t, Entry> routes_;

@@ -32,28 +32,42 @@ std::atomic<uint64_t> next_client_id{1};
 // What the console reports as server_version: drivers and psql read it as PgBouncer's.
 constexpr const char* kConsoleServerVersion = "1.25.0/bouncer";
 
-class ClientSession final : public WatchedSession {
+// What SHOW CLIENTS will show of a new connection, known from its socket.
+std::shared_ptr<ClientRecord> new_client_record(const net::Socket& socket) {
+  auto record = std::make_shared<ClientRecord>();
+  record->id = next_client_id.fetch_add(1, std::memory_order_relaxed);
+  std::tie(record->addr, record->port) = net::peer_address(socket);
+  std::tie(record->local_addr, record->local_port) = net::local_address(socket);
+  record->connect_time = std::chrono::system_clock::now();
+  record->fd = static_cast<int>(const_cast<net::Socket&>(socket).native_handle());
+  record->request_time_us.store(wall_clock_us(), std::memory_order_relaxed);
+  return record;
+}
+
+class ClientSession final : public WatchedSession, public KillableSession {
  public:
-  ClientSession(net::Worker& worker, net::Socket socket, SessionContext context)
+  ClientSession(net::Worker& worker, net::Socket socket, std::shared_ptr<const SessionContext> context)
       : worker_(worker),
         connection_(std::move(socket)),
         context_(std::move(context)),
-        config_(*context_.config),
-        stream_(connection_, protocol::Direction::Frontend, static_cast<uint32_t>(config_.max_packet_size)),
-        id_(next_client_id.fetch_add(1, std::memory_order_relaxed)),
-        peer_(net::describe_peer(connection_.socket())),
-        connected_at_(std::chrono::system_clock::now()),
-        started_(Clock::now()) {}
+        config_(*context_->config),
+        record_(new_client_record(connection_.socket())),
+        started_(Clock::now()) {
+    record_->home = &worker_.io();
+    record_->session = this;
+  }
   ~ClientSession() override {
+    record_->session = nullptr;
+    disarm_login_timeout();
     unwatch();
     if (pool_) pool_->client_left();
-    if (counted_in_quota_) context_.clients->quota().leave(params_.database, params_.user);
+    if (counted_in_quota_) context_->clients->quota().leave(record_->database, record_->user);
   }
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
 
   asio::awaitable<void> run() {
-    admitted_ = context_.clients->try_admit(config_.max_client_conn);
+    admitted_ = context_->clients->try_admit(config_.max_client_conn);
     auto outcome = co_await serve();
     if (!parked_) co_await finish(outcome);
   }
@@ -75,23 +89,27 @@ class ClientSession final : public WatchedSession {
   // The story of a session; any step's error ends it. Login and relaying are
   // separate coroutines so that the login's many locals live in a frame that is
   // gone by the time the client idles between transactions (per-client memory).
+  // The startup's and the console's message reader lives in this frame: a
+  // pooled client hands what it holds to the relay, which reads from then on.
   asio::awaitable<Result<RelayResult, ClientError>> serve() {
-    auto login = co_await log_in();
+    pool::MessageStream messages(connection_, protocol::Direction::Frontend,
+                                 static_cast<uint32_t>(config_.max_packet_size));
+    auto login = co_await log_in(messages);
     if (!login) co_return unexpected(std::move(login.error()));
-    if (*login == Login::Console) co_return co_await serve_console();
+    if (*login == Login::Console) co_return co_await serve_console(messages);
     co_return co_await relay_transactions();
   }
 
   enum class Login { Pooled, Console };
-  asio::awaitable<Result<Login, ClientError>> log_in() {
+  asio::awaitable<Result<Login, ClientError>> log_in(pool::MessageStream& messages) {
     arm_login_timeout();
-    const ClientTls* tls = context_.tls && context_.tls->mode != config::TlsMode::Disable ? context_.tls.get() : nullptr;
+    const ClientTls* tls = context_->tls && context_->tls->mode != config::TlsMode::Disable ? context_->tls.get() : nullptr;
     const bool unix_socket = tls != nullptr && net::is_unix_socket(connection_.socket());
-    auto request = co_await read_startup(stream_, tls, unix_socket);
+    auto request = co_await read_startup(messages, tls, unix_socket);
     if (!request) co_return unexpected(request.error());
     on_tls_ = request->tls;
     if (request->is_cancel) {
-      co_await forward_cancel(*context_.clients, {request->cancel.process_id, request->cancel.secret_key});
+      co_await forward_cancel(*context_->clients, {request->cancel.process_id, request->cancel.secret_key});
       is_cancel_ = true;
       co_return unexpected(ClientError{});
     }
@@ -100,35 +118,42 @@ class ClientSession final : public WatchedSession {
     }
     auto params = check_startup_parameters(request->startup, config_);
     if (!params) co_return unexpected(params.error());
-    params_ = std::move(*params);
-    prefix_ = base::connection_prefix('C', id_, params_.database, params_.user, peer_);
+    // Set before the record is published (registered), as its fixed fields must be.
+    record_->user = std::move(params->user);
+    record_->database = std::move(params->database);
+    for (const auto& [name, value] : params->tracked) {
+      if (name == "application_name") record_->application_name = value;
+    }
+    if (on_tls_) record_->tls = connection_.tls()->version() + "/" + connection_.tls()->cipher();
+    const std::string& database = record_->database;
+    const std::string& user = record_->user;
     if (config_.log_connections) {
-      BW_LOG_INFO("{} login attempt: db={} user={} tls={}", prefix_, params_.database, params_.user,
-                  on_tls_ ? connection_.tls()->version() + "/" + connection_.tls()->cipher() : std::string("no"));
+      BW_LOG_INFO("{} login attempt: db={} user={} tls={}", log_prefix(), database, user,
+                  on_tls_ ? record_->tls : std::string("no"));
     }
     if (!on_tls_ && tls != nullptr && tls->required(unix_socket)) {
       co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "SSL required"});
     }
-    if (is_console_database(params_.database) && context_.console != nullptr) co_return Login::Console;
-    if (context_.pools->disabled(params_.database)) {
-      co_return unexpected(ClientError{sqlstate::kProtocolViolation, "database does not allow connections: " + params_.database});
+    if (is_console_database(database) && context_->console != nullptr) co_return Login::Console;
+    if (context_->pools->disabled(database)) {
+      co_return unexpected(ClientError{sqlstate::kProtocolViolation, "database does not allow connections: " + database});
     }
-    if (auto refused = context_.clients->quota().try_join(params_.database, params_.user,
-                                                           database_client_limit(config_, params_.database),
-                                                           user_client_limit(config_, params_.user))) {
+    if (auto refused = context_->clients->quota().try_join(database, user,
+                                                           database_client_limit(config_, database),
+                                                           user_client_limit(config_, user))) {
       co_return unexpected(ClientError{sqlstate::kTooManyConnections, refusal_message(*refused)});
     }
     counted_in_quota_ = true;
-    auto pool = context_.pools->find_or_create(params_.database, params_.user);
+    auto pool = context_->pools->find_or_create(database, user);
     if (!pool) co_return unexpected(pool.error());
     pool_ = std::move(*pool);
+    record_->pool = pool_;
     pool_->client_joined();
     stats_ = &pool_->stats().slot(worker_.id());
-    relay_.count_into(stats_);
-    const std::string* secret = context_.users ? context_.users->find(params_.user) : nullptr;
+    const std::string* secret = context_->users ? context_->users->find(user) : nullptr;
     std::optional<std::string> looked_up;
     if (secret == nullptr && config_.auth_type != config::AuthType::Any) {
-      auto found = co_await look_up_user(*context_.pools, config_, params_.database, params_.user, worker_);
+      auto found = co_await look_up_user(*context_->pools, config_, database, user, worker_);
       if (!found) co_return unexpected(found.error());
       if (*found && (*found)->secret) {
         looked_up = (*found)->secret;
@@ -136,27 +161,25 @@ class ClientSession final : public WatchedSession {
         pool_->remember_login_secret(*looked_up);
       }
     }
-    ClientOrigin origin{{}, on_tls_, params_.database, params_.user, {}};
+    ClientOrigin origin{{}, on_tls_, database, user, {}};
     // Only hba rules look at the peer: other logins (connection storms) skip the syscalls.
     if (config_.auth_type == config::AuthType::Hba) origin.peer = net::peer_identity(connection_.socket());
     if (on_tls_) origin.certificate_name = connection_.tls()->verified_peer_common_name();
-    auto authenticated = co_await authenticate_client(stream_, config_, secret, context_.hba.get(), origin);
+    auto authenticated = co_await authenticate_client(messages, config_, secret, context_->hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
     if (authenticated->scram_keys) pool_->remember_scram_keys(*authenticated->scram_keys);
     end_login_phase();
     logged_in_at_ = Clock::now();
-    if (context_.watch != nullptr) {
-      context_.watch->add(worker_.id(), *this);
+    if (context_->watch != nullptr) {
+      context_->watch->add(worker_.id(), *this);
       watched_ = true;
     }
 
-    relay_.push_client_bytes(stream_.pending());
-    stream_.clear_pending();
-    stream_.release_buffer();  // the relay reads from here on
-    auto welcomed = co_await welcome();
+    relay().push_client_bytes(messages.pending());
+    messages.clear_pending();
+    messages.release_buffer();  // the relay reads from here on
+    auto welcomed = co_await welcome(messages, params->tracked);
     if (!welcomed) co_return unexpected(welcomed.error());
-    // The client's startup values now live in client_params_ and its record.
-    ParameterList().swap(params_.tracked);
     co_return Login::Pooled;
   }
 
@@ -166,13 +189,14 @@ class ClientSession final : public WatchedSession {
     if (policy() == ReleasePolicy::Never) co_return co_await relay_linked();
     while (true) {
       if (!lease_) {
-        if (!resumed && relay_.client_idle()) {
+        if (!resumed && relay().client_idle()) {
+          park_relay();
           parked_ = true;
           co_return RelayResult{};
         }
         const bool readable = std::exchange(resumed, false);
-        if (!co_await relay_.wait_for_client(readable)) {
-          co_return RelayResult{relay_.client_terminated() ? RelayEnd::ClientTerminated : RelayEnd::ClientGone};
+        if (!co_await relay().wait_for_client(readable)) {
+          co_return RelayResult{relay_->client_terminated() ? RelayEnd::ClientTerminated : RelayEnd::ClientGone};
         }
         auto linked = co_await link();
         if (!linked) co_return unexpected(linked.error());
@@ -185,18 +209,18 @@ class ClientSession final : public WatchedSession {
 
   // The admin console: admin_users and stats_users only (any user as a stats user
   // with auth_type any), authenticated as any other client.
-  asio::awaitable<Result<RelayResult, ClientError>> serve_console() {
+  asio::awaitable<Result<RelayResult, ClientError>> serve_console(pool::MessageStream& messages) {
     auto listed = [&](const std::vector<std::string>& names) {
-      return std::find(names.begin(), names.end(), params_.user) != names.end();
+      return std::find(names.begin(), names.end(), record_->user) != names.end();
     };
     const bool admin = listed(config_.admin_users);
     const bool stats = listed(config_.stats_users) || config_.auth_type == config::AuthType::Any;
     if (!admin && !stats) co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "not allowed"});
-    const std::string* secret = context_.users ? context_.users->find(params_.user) : nullptr;
-    ClientOrigin origin{{}, on_tls_, params_.database, params_.user, {}};
+    const std::string* secret = context_->users ? context_->users->find(record_->user) : nullptr;
+    ClientOrigin origin{{}, on_tls_, record_->database, record_->user, {}};
     if (config_.auth_type == config::AuthType::Hba) origin.peer = net::peer_identity(connection_.socket());
     if (on_tls_) origin.certificate_name = connection_.tls()->verified_peer_common_name();
-    auto authenticated = co_await authenticate_client(stream_, config_, secret, context_.hba.get(), origin);
+    auto authenticated = co_await authenticate_client(messages, config_, secret, context_->hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
     end_login_phase();
 
@@ -207,16 +231,14 @@ class ClientSession final : public WatchedSession {
         {"DateStyle", "ISO"}, {"TimeZone", "GMT"}, {"standard_conforming_strings", "on"},
         {"integer_datetimes", "on"}, {"application_name", ""}};
     for (const auto& [name, value] : parameters) protocol::write_parameter_status(out, name, value);
-    auto [key, route] = context_.clients->register_client(make_record());
-    key_ = key;
-    cancel_route_ = std::move(route);
+    key_ = context_->clients->register_client(record_);
     registered_ = true;
     protocol::write_backend_key_data(out, key_);
     protocol::write_ready_for_query(out, 'I');
-    auto written = co_await stream_.write(out);
+    auto written = co_await messages.write(out);
     if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
-    ConsoleClient who{id_, params_.user, admin};  // not a temporary inside co_await: GCC 12 frees it twice
-    co_await context_.console->serve(stream_, std::move(who));
+    ConsoleClient who{record_->id, record_->user, admin};  // not a temporary inside co_await: GCC 12 frees it twice
+    co_await context_->console->serve(messages, std::move(who));
     co_return RelayResult{RelayEnd::ClientTerminated};
   }
 
@@ -260,9 +282,9 @@ class ClientSession final : public WatchedSession {
   }
 
   asio::awaitable<RelayResult> relay_linked() {
-    cancel_route_->link(pool_, lease_->key);
-    auto result = co_await relay_.run(lease_.server(), policy());
-    cancel_route_->unlink();
+    record_->link_server(lease_->key);
+    auto result = co_await relay().run(lease_.server(), policy());
+    record_->unlink_server();
     co_return result;
   }
 
@@ -274,31 +296,8 @@ class ClientSession final : public WatchedSession {
     co_await return_server(true, pool_->settings().server_reset_query_always);
   }
 
-  // What SHOW CLIENTS shows of this client; KILL_CLIENT closes it from this worker.
-  std::shared_ptr<ClientRecord> make_record() {
-    auto record = std::make_shared<ClientRecord>();
-    record->id = id_;
-    record->user = params_.user;
-    record->database = params_.database;
-    std::tie(record->addr, record->port) = net::peer_address(connection_.socket());
-    std::tie(record->local_addr, record->local_port) = net::local_address(connection_.socket());
-    if (on_tls_) record->tls = connection_.tls()->version() + "/" + connection_.tls()->cipher();
-    for (const auto& [name, value] : params_.tracked) {
-      if (name == "application_name") record->application_name = value;
-    }
-    record->connect_time = connected_at_;
-    record->fd = static_cast<int>(connection_.socket().native_handle());
-    record->request_time_us.store(wall_clock_us(), std::memory_order_relaxed);
-    record->kill = [io = &worker_.io(), alive = alive_, this] {
-      asio::post(*io, [alive, this] {
-        if (*alive) kill_from_console();
-      });
-    };
-    record_ = record;
-    return record;
-  }
-
-  void kill_from_console() {
+  // KILL_CLIENT, on this worker (kill_client posts here).
+  void kill_from_console() override {
     killed_ = true;
     stop_waiting();
     // Only a client with no server output in flight can be told why without
@@ -333,7 +332,7 @@ class ClientSession final : public WatchedSession {
     switch (state_) {
       case ClientRecord::State::Idle:
         activity.phase = SessionActivity::Phase::Idle;
-        activity.idle_since = std::max(logged_in_at_, relay_.query_start());
+        activity.idle_since = std::max({logged_in_at_, parked_query_start_, relay_ ? relay_->query_start() : Clock::time_point{}});
         break;
       case ClientRecord::State::Waiting:
         activity.phase = SessionActivity::Phase::Waiting;
@@ -341,13 +340,14 @@ class ClientSession final : public WatchedSession {
         break;
       case ClientRecord::State::Active:
         activity.phase = SessionActivity::Phase::Linked;
-        activity.query_running = relay_.query_running();
-        activity.in_transaction = relay_.in_transaction();
-        activity.query_start = relay_.query_start();
-        activity.transaction_start = relay_.transaction_start();
+        if (!relay_) break;
+        activity.query_running = relay_->query_running();
+        activity.in_transaction = relay_->in_transaction();
+        activity.query_start = relay_->query_start();
+        activity.transaction_start = relay_->transaction_start();
         break;
     }
-    if (const char* reason = expired_timeout(client_timeouts(config, params_.user), activity, now)) end_for(reason);
+    if (const char* reason = expired_timeout(client_timeouts(config, record_->user), activity, now)) end_for(reason);
   }
 
   // Ends the session for `reason`, which finish() tells the client. A linked
@@ -370,10 +370,8 @@ class ClientSession final : public WatchedSession {
         break;
       }
       case ClientRecord::State::Active:
-        if (cancel_route_) {
-          if (auto linked = cancel_route_->current()) {
-            asio::co_spawn(worker_.io(), cancel_on_server(linked->first, linked->second), asio::detached);
-          }
+        if (auto linked = cancel_target(*record_)) {
+          asio::co_spawn(worker_.io(), cancel_on_server(linked->first, linked->second), asio::detached);
         }
         if (lease_) {
           asio::error_code ignored;
@@ -390,7 +388,7 @@ class ClientSession final : public WatchedSession {
 
   void unwatch() {
     if (!watched_) return;
-    context_.watch->remove(worker_.id(), *this);
+    context_->watch->remove(worker_.id(), *this);
     watched_ = false;
   }
 
@@ -413,7 +411,14 @@ class ClientSession final : public WatchedSession {
   // rather than kept for the session's life (per-client memory).
   void end_login_phase() {
     login_done_ = true;
-    login_timer_.reset();  // its pending wait completes as cancelled and touches nothing
+    disarm_login_timeout();
+  }
+
+  // A pending wait completes as cancelled; one that already fired finds the flag down.
+  void disarm_login_timeout() {
+    if (login_armed_) *login_armed_ = false;
+    login_armed_.reset();
+    login_timer_.reset();
   }
 
   void arm_login_timeout() {
@@ -421,8 +426,9 @@ class ClientSession final : public WatchedSession {
     login_timer_ = std::make_unique<asio::steady_timer>(worker_.io());
     login_timer_->expires_after(std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(config_.client_login_timeout)));
-    login_timer_->async_wait([this, alive = alive_](asio::error_code ec) {
-      if (ec || !*alive || login_done_) return;
+    login_armed_ = std::make_shared<bool>(true);
+    login_timer_->async_wait([this, armed = login_armed_](asio::error_code ec) {
+      if (ec || !*armed) return;
       login_timed_out_ = true;
       asio::error_code ignored;
       connection_.socket().close(ignored);
@@ -433,15 +439,15 @@ class ClientSession final : public WatchedSession {
   // Session pooling links a server now and reports its values. The other modes
   // answer from the pool's cached server parameters, as PgBouncer does, so a
   // login storm needs no server per login; only a pool's first login opens one.
-  asio::awaitable<Result<void, ClientError>> welcome() {
+  asio::awaitable<Result<void, ClientError>> welcome(pool::MessageStream& messages, const ParameterList& startup_values) {
     std::optional<pool::ParameterMap> cached;
     if (policy() != ReleasePolicy::Never) cached = pool_->server_parameters();
     pool::ParameterMap reported;
     if (cached) {
       reported = std::move(*cached);
-      client_params_ = WantedParameters(report_from_cache(reported, params_.tracked, tracked_parameter_names(config_)));
+      client_params_ = WantedParameters(report_from_cache(reported, startup_values, tracked_parameter_names(config_)));
     } else {
-      client_params_ = WantedParameters(params_.tracked);  // link() syncs the server to these
+      client_params_ = WantedParameters(startup_values);  // link() syncs the server to these
       auto linked = co_await link();
       if (!linked) co_return unexpected(linked.error());
       reported = lease_->params;
@@ -451,44 +457,42 @@ class ClientSession final : public WatchedSession {
     protocol::ByteBuffer out;
     protocol::write_authentication(out, protocol::AuthCode::Ok);
     for (const auto& [name, value] : reported.items()) protocol::write_parameter_status(out, name, value);
-    auto [key, route] = context_.clients->register_client(make_record());
-    key_ = key;
-    cancel_route_ = std::move(route);
+    key_ = context_->clients->register_client(record_);
     registered_ = true;
     protocol::write_backend_key_data(out, key_);
     protocol::write_ready_for_query(out, 'I');
-    auto written = co_await stream_.write(out);
+    auto written = co_await messages.write(out);
     if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
     co_return Result<void, ClientError>{};
   }
 
   // The one exit: log, tell the client, return or close the server.
   asio::awaitable<void> finish(const Result<RelayResult, ClientError>& outcome) {
-    *alive_ = false;
+    record_->session = nullptr;
     unwatch();
-    if (login_timer_) login_timer_->cancel();
+    disarm_login_timeout();
     SessionEnd end = describe_end(outcome, {ended_by_, killed_, login_timed_out_, is_cancel_});
     if (end.tls_failure) {
-      BW_LOG_WARN("{}: {}", prefix_or_peer(), end.quiet_detail);
+      BW_LOG_WARN("{}: {}", log_prefix(), end.quiet_detail);
     } else if (!end.quiet_detail.empty()) {
-      BW_LOG_DEBUG("{}: {}", prefix_or_peer(), end.quiet_detail);
+      BW_LOG_DEBUG("{}: {}", log_prefix(), end.quiet_detail);
     }
     const std::string& reason = end.reason;
     const std::optional<ClientError>& tell_client = end.tell_client;
     if (tell_client && connection_.is_open()) {
-      if (config_.log_pooler_errors) BW_LOG_WARN("{} pooler error: {}", prefix_or_peer(), tell_client->message);
+      if (config_.log_pooler_errors) BW_LOG_WARN("{} pooler error: {}", log_prefix(), tell_client->message);
       protocol::ByteBuffer out;
       protocol::write_error_response(out, tell_client->spec());
-      co_await stream_.write(out);
+      co_await connection_.write(asio::buffer(out));
     }
     connection_.close();
-    if (registered_) context_.clients->unregister_client(key_);
-    if (admitted_) context_.clients->leave();
+    if (registered_) context_->clients->unregister_client(key_);
+    if (admitted_) context_->clients->leave();
     co_await return_server(end.server_reusable, !pool_ || policy() == ReleasePolicy::Never ||
                                                 pool_->settings().server_reset_query_always);
     if (config_.log_disconnections && !is_cancel_ && (login_done_ || !reason.empty())) {
       auto age = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count();
-      BW_LOG_INFO("{} closing because: {} (age={}s)", prefix_or_peer(), reason, age);
+      BW_LOG_INFO("{} closing because: {} (age={}s)", log_prefix(), reason, age);
     }
   }
 
@@ -511,33 +515,47 @@ class ClientSession final : public WatchedSession {
     }
   }
 
-  std::string prefix_or_peer() const { return prefix_.empty() ? "C-" + std::to_string(id_) + ": " + peer_ : prefix_; }
+  // "C-0x2a: db/user@127.0.0.1:5000" once the startup named them; written only when a line is logged.
+  std::string log_prefix() const {
+    std::string peer = net::describe_address(record_->addr, record_->port);
+    if (record_->user.empty()) return "C-" + std::to_string(record_->id) + ": " + peer;
+    return base::connection_prefix('C', record_->id, record_->database, record_->user, peer);
+  }
+
+  // The relay and its state exist while the client is served, not while it is
+  // parked (per-client memory): what the timeouts need of it is kept here.
+  Relay& relay() {
+    if (!relay_) {
+      relay_ = std::make_unique<Relay>(connection_, worker_.buffers(),
+                                       RelayOptions{static_cast<size_t>(config_.pkt_buf),
+                                                    std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
+                                                    static_cast<uint32_t>(config_.max_packet_size)});
+      relay_->count_into(stats_);
+    }
+    return *relay_;
+  }
+  void park_relay() {
+    parked_query_start_ = std::max(parked_query_start_, relay_->query_start());
+    relay_.reset();
+  }
 
   net::Worker& worker_;
   net::Stream connection_;
-  SessionContext context_;
+  std::shared_ptr<const SessionContext> context_;
   const config::Config& config_;
-  pool::MessageStream stream_;
-  uint64_t id_;
-  std::string peer_;
-  std::chrono::system_clock::time_point connected_at_;
+  // Who the client is (id, addresses, user, database), shared with SHOW CLIENTS.
   std::shared_ptr<ClientRecord> record_;
   bool killed_ = false;
-  std::string prefix_;
   Clock::time_point started_;
-  ClientParameters params_;
   WantedParameters client_params_;  // what every server linked to this client must have
   std::shared_ptr<pool::Pool> pool_;
   pool::PoolStats::Slot* stats_ = nullptr;  // this worker's counters in pool_
-  Relay relay_{connection_, worker_.buffers(),
-               RelayOptions{static_cast<size_t>(config_.pkt_buf),
-                            std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
-                            static_cast<uint32_t>(config_.max_packet_size)}};
+  std::unique_ptr<Relay> relay_;
+  Clock::time_point parked_query_start_{};
   pool::ServerLease lease_;
   protocol::BackendKeyData key_{};
-  std::shared_ptr<CancelRoute> cancel_route_;
   std::unique_ptr<asio::steady_timer> login_timer_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::shared_ptr<bool> login_armed_;  // shared with the login timer's handler
   bool on_tls_ = false;
   bool admitted_ = false, registered_ = false, is_cancel_ = false, login_done_ = false, login_timed_out_ = false;
   bool counted_in_quota_ = false, watched_ = false, parked_ = false;
@@ -588,11 +606,11 @@ void park(std::unique_ptr<ClientSession> session) {
 
 size_t client_session_size() { return sizeof(ClientSession); }
 
-void start_client_session(net::Worker& worker, net::Socket socket, const SessionContext& context) {
-  net::apply_tcp_options(socket, {context.config->tcp_keepalive, context.config->tcp_keepcnt,
-                                  context.config->tcp_keepidle, context.config->tcp_keepintvl,
-                                  context.config->tcp_user_timeout, context.config->tcp_socket_buffer});
-  auto session = std::make_unique<ClientSession>(worker, std::move(socket), context);
+void start_client_session(net::Worker& worker, net::Socket socket, std::shared_ptr<const SessionContext> context) {
+  const config::Config& config = *context->config;
+  net::apply_tcp_options(socket, {config.tcp_keepalive, config.tcp_keepcnt, config.tcp_keepidle, config.tcp_keepintvl,
+                                  config.tcp_user_timeout, config.tcp_socket_buffer});
+  auto session = std::make_unique<ClientSession>(worker, std::move(socket), std::move(context));
   asio::co_spawn(worker.io(), run_session(std::move(session), false), report_session_failure);
 }
 

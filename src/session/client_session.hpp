@@ -31,8 +31,9 @@ struct SessionContext {
   SessionWatch* watch = nullptr;   // the timeouts' lists; null: no timeouts
 };
 
-// Starts a session for an accepted socket on `worker` (which now owns it).
-void start_client_session(net::Worker& worker, net::Socket socket, const SessionContext& context);
+// Starts a session for an accepted socket on `worker` (which now owns it). The
+// session keeps `context` (shared by every session started under one config).
+void start_client_session(net::Worker& worker, net::Socket socket, std::shared_ptr<const SessionContext> context);
 
 // The size of one session object (SHOW MEM), without its coroutine frames and buffers.
 size_t client_session_size();
