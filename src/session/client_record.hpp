@@ -10,11 +10,9 @@
 #include <optional>
 #include <string>
 
+#include "net/socket.hpp"
 #include "protocol/backend_messages.hpp"
 
-namespace asio {
-class io_context;
-}
 namespace breakwater::pool {
 class Pool;
 }
@@ -63,6 +61,9 @@ struct ClientRecord {
     return protocol::BackendKeyData{static_cast<uint32_t>(packed >> 32), static_cast<uint32_t>(packed)};
   }
 };
+
+// What SHOW CLIENTS will show of a new connection, known from its socket.
+std::shared_ptr<ClientRecord> new_client_record(const net::Socket& socket, uint64_t id);
 
 // Closes the client's connection from its own worker ("admin forced disconnect");
 // nothing if the session has ended by the time the worker looks.

@@ -16,6 +16,7 @@
 #include "session/client_auth.hpp"
 #include "session/param_sync.hpp"
 #include "session/relay.hpp"
+#include "session/login_deadline.hpp"
 #include "session/session_end.hpp"
 #include "session/session_watch.hpp"
 #include "session/startup_phase.hpp"
@@ -32,18 +33,6 @@ std::atomic<uint64_t> next_client_id{1};
 // What the console reports as server_version: drivers and psql read it as PgBouncer's.
 constexpr const char* kConsoleServerVersion = "1.25.0/bouncer";
 
-// What SHOW CLIENTS will show of a new connection, known from its socket.
-std::shared_ptr<ClientRecord> new_client_record(const net::Socket& socket) {
-  auto record = std::make_shared<ClientRecord>();
-  record->id = next_client_id.fetch_add(1, std::memory_order_relaxed);
-  std::tie(record->addr, record->port) = net::peer_address(socket);
-  std::tie(record->local_addr, record->local_port) = net::local_address(socket);
-  record->connect_time = std::chrono::system_clock::now();
-  record->fd = static_cast<int>(const_cast<net::Socket&>(socket).native_handle());
-  record->request_time_us.store(wall_clock_us(), std::memory_order_relaxed);
-  return record;
-}
-
 class ClientSession final : public WatchedSession, public KillableSession {
  public:
   ClientSession(net::Worker& worker, net::Socket socket, std::shared_ptr<const SessionContext> context)
@@ -51,7 +40,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
         connection_(std::move(socket)),
         context_(std::move(context)),
         config_(*context_->config),
-        record_(new_client_record(connection_.socket())),
+        record_(new_client_record(connection_.socket(), next_client_id.fetch_add(1, std::memory_order_relaxed))),
         started_(Clock::now()) {
     record_->home = &worker_.io();
     record_->session = this;
@@ -414,21 +403,11 @@ class ClientSession final : public WatchedSession, public KillableSession {
     disarm_login_timeout();
   }
 
-  // A pending wait completes as cancelled; one that already fired finds the flag down.
-  void disarm_login_timeout() {
-    if (login_armed_) *login_armed_ = false;
-    login_armed_.reset();
-    login_timer_.reset();
-  }
+  void disarm_login_timeout() { login_deadline_.reset(); }
 
   void arm_login_timeout() {
     if (config_.client_login_timeout <= 0) return;
-    login_timer_ = std::make_unique<asio::steady_timer>(worker_.io());
-    login_timer_->expires_after(std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(config_.client_login_timeout)));
-    login_armed_ = std::make_shared<bool>(true);
-    login_timer_->async_wait([this, armed = login_armed_](asio::error_code ec) {
-      if (ec || !*armed) return;
+    login_deadline_ = std::make_unique<LoginDeadline>(worker_.io(), config_.client_login_timeout, [this] {
       login_timed_out_ = true;
       asio::error_code ignored;
       connection_.socket().close(ignored);
@@ -554,8 +533,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   Clock::time_point parked_query_start_{};
   pool::ServerLease lease_;
   protocol::BackendKeyData key_{};
-  std::unique_ptr<asio::steady_timer> login_timer_;
-  std::shared_ptr<bool> login_armed_;  // shared with the login timer's handler
+  std::unique_ptr<LoginDeadline> login_deadline_;
   bool on_tls_ = false;
   bool admitted_ = false, registered_ = false, is_cancel_ = false, login_done_ = false, login_timed_out_ = false;
   bool counted_in_quota_ = false, watched_ = false, parked_ = false;
