@@ -25,12 +25,19 @@ class BufferPool {
     return buffer;
   }
 
-  // Keeps a buffer for the next taker of its size, up to kMaxFree of each: a
+  // Keeps a buffer for the next taker of its size, up to max_free() of each: a
   // burst's buffers are freed once it has passed, not hoarded.
   void give_back(Buffer buffer) {
     if (buffer.empty()) return;
     auto& free = list_for(buffer.size());
-    if (free.size() < kMaxFree) free.push_back(std::move(buffer));
+    if (free.size() < max_free(buffer.size())) free.push_back(std::move(buffer));
+  }
+
+  // kMaxFree buffers of a size, fewer of the large ones: at most kMaxFreeBytes
+  // kept per size, but always a few (the links of a busy pool reuse them).
+  static constexpr size_t max_free(size_t size) {
+    size_t by_bytes = kMaxFreeBytes / size;
+    return by_bytes < kMinFree ? kMinFree : by_bytes > kMaxFree ? kMaxFree : by_bytes;
   }
 
   size_t free_count() const {
@@ -39,6 +46,8 @@ class BufferPool {
     return count;
   }
   static constexpr size_t kMaxFree = 64;
+  static constexpr size_t kMinFree = 4;
+  static constexpr size_t kMaxFreeBytes = 256 * 1024;
 
  private:
   // One list per size in use (a relay uses two: client side and server side).

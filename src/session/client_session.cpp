@@ -9,6 +9,7 @@
 #include "config/values.hpp"
 #include "net/endpoint.hpp"
 #include "net/notified_io.hpp"
+#include "net/plain_allocator.hpp"
 #include "net/socket_options.hpp"
 #include "protocol/sqlstate.hpp"
 #include "session/cancel.hpp"
@@ -571,10 +572,9 @@ void park(std::unique_ptr<ClientSession> session) {
   net::Socket& socket = session->socket();
   // Any outcome resumes: readable bytes, or a socket closed by a timeout or KILL_CLIENT,
   // which the resumed session sees as its client gone and finishes.
-  // Plain malloc for this one operation: Asio's recycling allocator would lend it
-  // a cached block sized for a coroutine frame, for as long as the client idles.
+  // Its own heap block, sized for it (net/plain_allocator.hpp), for as long as the client idles.
   net::async_wait_readable(
-      socket, asio::bind_allocator(std::allocator<void>(), [session = std::move(session)](asio::error_code, size_t) mutable {
+      socket, asio::bind_allocator(net::PlainAllocator<void>(), [session = std::move(session)](asio::error_code, size_t) mutable {
         asio::io_context& io = session->worker().io();
         asio::co_spawn(io, run_session(std::move(session), true), report_session_failure);
       }));

@@ -96,5 +96,16 @@ TEST(BufferPool, ReusesBuffersOfTheSameSizeAndKeepsABoundedNumber) {
   EXPECT_EQ(pool.take(4096).size(), 4096u);
 }
 
+TEST(BufferPool, KeepsFewerOfTheLargeBuffers) {
+  net::BufferPool pool;
+  constexpr size_t kLarge = 16 * 1024;
+  for (size_t i = 0; i < net::BufferPool::kMaxFree; ++i) pool.give_back(net::BufferPool::Buffer(kLarge));
+  EXPECT_EQ(pool.free_count(), net::BufferPool::kMaxFreeBytes / kLarge);
+  EXPECT_LT(pool.free_count(), net::BufferPool::kMaxFree);
+  // Even buffers larger than the byte budget keep a few for reuse.
+  for (size_t i = 0; i < 10; ++i) pool.give_back(net::BufferPool::Buffer(net::BufferPool::kMaxFreeBytes * 2));
+  EXPECT_EQ(pool.free_count(), net::BufferPool::kMaxFreeBytes / kLarge + net::BufferPool::kMinFree);
+}
+
 }  // namespace
 }  // namespace breakwater::session
