@@ -17,7 +17,6 @@
 #include "session/client_auth.hpp"
 #include "session/param_sync.hpp"
 #include "session/relay.hpp"
-#include "session/login_deadline.hpp"
 #include "session/session_end.hpp"
 #include "session/session_watch.hpp"
 #include "session/startup_phase.hpp"
@@ -48,7 +47,6 @@ class ClientSession final : public WatchedSession, public KillableSession {
   }
   ~ClientSession() override {
     record_->session = nullptr;
-    disarm_login_timeout();
     unwatch();
     if (pool_) pool_->client_left();
     if (counted_in_quota_) context_->clients->quota().leave(record_->database, record_->user);
@@ -92,7 +90,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
 
   enum class Login { Pooled, Console };
   asio::awaitable<Result<Login, ClientError>> log_in(pool::MessageStream& messages) {
-    arm_login_timeout();
+    watch();  // client_login_timeout, from the janitor's round
     const ClientTls* tls = context_->tls && context_->tls->mode != config::TlsMode::Disable ? context_->tls.get() : nullptr;
     const bool unix_socket = tls != nullptr && net::is_unix_socket(connection_.socket());
     auto request = co_await read_startup(messages, tls, unix_socket);
@@ -158,12 +156,8 @@ class ClientSession final : public WatchedSession, public KillableSession {
     auto authenticated = co_await authenticate_client(messages, config_, secret, context_->hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
     if (authenticated->scram_keys) pool_->remember_scram_keys(*authenticated->scram_keys);
-    end_login_phase();
+    login_done_ = true;
     logged_in_at_ = Clock::now();
-    if (context_->watch != nullptr) {
-      context_->watch->add(worker_.id(), *this);
-      watched_ = true;
-    }
 
     relay().push_client_bytes(messages.pending());
     messages.clear_pending();
@@ -212,7 +206,8 @@ class ClientSession final : public WatchedSession, public KillableSession {
     if (on_tls_) origin.certificate_name = connection_.tls()->verified_peer_common_name();
     auto authenticated = co_await authenticate_client(messages, config_, secret, context_->hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
-    end_login_phase();
+    login_done_ = true;
+    unwatch();  // the console's clients have no session timeouts
 
     protocol::ByteBuffer out;
     protocol::write_authentication(out, protocol::AuthCode::Ok);
@@ -317,8 +312,19 @@ class ClientSession final : public WatchedSession, public KillableSession {
 
   // The janitor's round (on this worker): ends the session when a timeout ran out.
   void check_timeouts(const config::Config& config, SteadyTime now) override {
-    if (ended_by_ != nullptr || killed_) return;
+    if (ended_by_ != nullptr || killed_ || login_timed_out_) return;
     SessionActivity activity;
+    if (!login_done_) {
+      activity.phase = SessionActivity::Phase::LoggingIn;
+      activity.connected_at = started_;
+      if (expired_timeout(client_timeouts(config, record_->user), activity, now)) {
+        // The pending login step fails on the closed socket; finish() says why in the log.
+        login_timed_out_ = true;
+        asio::error_code ignored;
+        connection_.socket().close(ignored);
+      }
+      return;
+    }
     switch (state_) {
       case ClientRecord::State::Idle:
         activity.phase = SessionActivity::Phase::Idle;
@@ -397,22 +403,10 @@ class ClientSession final : public WatchedSession, public KillableSession {
     lease_->in_line_version = lease_->params.version();
   }
 
-  // Logged in: client_login_timeout no longer applies, and its timer is freed
-  // rather than kept for the session's life (per-client memory).
-  void end_login_phase() {
-    login_done_ = true;
-    disarm_login_timeout();
-  }
-
-  void disarm_login_timeout() { login_deadline_.reset(); }
-
-  void arm_login_timeout() {
-    if (config_.client_login_timeout <= 0) return;
-    login_deadline_ = std::make_unique<LoginDeadline>(worker_.io(), config_.client_login_timeout, [this] {
-      login_timed_out_ = true;
-      asio::error_code ignored;
-      connection_.socket().close(ignored);
-    });
+  void watch() {
+    if (watched_ || context_->watch == nullptr) return;
+    context_->watch->add(worker_.id(), *this);
+    watched_ = true;
   }
 
   // AuthenticationOk, the server's parameters, our BackendKeyData, ReadyForQuery.
@@ -450,7 +444,6 @@ class ClientSession final : public WatchedSession, public KillableSession {
   asio::awaitable<void> finish(const Result<RelayResult, ClientError>& outcome) {
     record_->session = nullptr;
     unwatch();
-    disarm_login_timeout();
     SessionEnd end = describe_end(outcome, {ended_by_, killed_, login_timed_out_, is_cancel_});
     if (end.tls_failure) {
       BW_LOG_WARN("{}: {}", log_prefix(), end.quiet_detail);
@@ -534,7 +527,6 @@ class ClientSession final : public WatchedSession, public KillableSession {
   Clock::time_point parked_query_start_{};
   pool::ServerLease lease_;
   protocol::BackendKeyData key_{};
-  std::unique_ptr<LoginDeadline> login_deadline_;
   bool on_tls_ = false;
   bool admitted_ = false, registered_ = false, is_cancel_ = false, login_done_ = false, login_timed_out_ = false;
   bool counted_in_quota_ = false, watched_ = false, parked_ = false;

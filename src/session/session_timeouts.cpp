@@ -15,7 +15,7 @@ double pick(const std::optional<double>& user_value, double global) {
 
 ClientTimeouts client_timeouts(const config::Config& config, const std::string& user) {
   ClientTimeouts timeouts{config.query_timeout, config.idle_transaction_timeout, config.transaction_timeout,
-                          config.client_idle_timeout};
+                          config.client_idle_timeout, config.client_login_timeout};
   if (const config::UserEntry* entry = config.find_user(user)) {
     timeouts.query = pick(entry->query_timeout, timeouts.query);
     timeouts.idle_transaction = pick(entry->idle_transaction_timeout, timeouts.idle_transaction);
@@ -35,6 +35,8 @@ bool any_client_timeout(const config::Config& config) {
 
 const char* expired_timeout(const ClientTimeouts& timeouts, const SessionActivity& activity, SteadyTime now) {
   switch (activity.phase) {
+    case SessionActivity::Phase::LoggingIn:
+      return past(activity.connected_at, timeouts.login, now) ? "client_login_timeout" : nullptr;
     case SessionActivity::Phase::Idle:
       return past(activity.idle_since, timeouts.client_idle, now) ? "client_idle_timeout" : nullptr;
     case SessionActivity::Phase::Waiting:

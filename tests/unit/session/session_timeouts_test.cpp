@@ -40,6 +40,7 @@ TEST(ClientTimeouts, UserEntryWinsWhenAboveZero) {
 
 TEST(ClientTimeouts, AnyLooksAtUserEntriesToo) {
   config::Config config;
+  config.client_login_timeout = 0;
   EXPECT_FALSE(any_client_timeout(config));
   config::UserEntry bob;
   bob.name = "bob";
@@ -91,6 +92,24 @@ TEST(ExpiredTimeout, IdleAndWaitingClients) {
   EXPECT_EQ(expired_timeout(t, waiting, t0 + seconds(3)), nullptr);
   EXPECT_STREQ(expired_timeout(t, waiting, t0 + seconds(5)), "query_timeout");
   EXPECT_EQ(expired_timeout(ClientTimeouts{}, idle, t0 + seconds(100000)), nullptr);
+}
+
+TEST(ExpiredTimeout, LoginCountsFromTheAccept) {
+  config::Config config;
+  config.client_login_timeout = 2;
+  ClientTimeouts t = client_timeouts(config, "anyone");
+  EXPECT_EQ(t.login, 2);
+  EXPECT_TRUE(any_client_timeout(config));  // on by default (60 s), as PgBouncer's
+  SessionActivity logging_in;
+  logging_in.phase = Phase::LoggingIn;
+  logging_in.connected_at = t0;
+  EXPECT_EQ(expired_timeout(t, logging_in, t0 + seconds(1)), nullptr);
+  EXPECT_STREQ(expired_timeout(t, logging_in, t0 + seconds(3)), "client_login_timeout");
+  // Once logged in, the other timeouts apply and the login's does not.
+  SessionActivity idle;
+  idle.phase = Phase::Idle;
+  idle.idle_since = t0;
+  EXPECT_EQ(expired_timeout(t, idle, t0 + seconds(3)), nullptr);
 }
 
 struct Probe : WatchedSession {
