@@ -33,8 +33,9 @@ class BufferPool {
     if (free.size() < max_free(buffer.size())) free.push_back(std::move(buffer));
   }
 
-  // kMaxFree buffers of a size, fewer of the large ones: at most kMaxFreeBytes
-  // kept per size, but always a few (the links of a busy pool reuse them).
+  // kMaxFree buffers of a size (64 of the usual 4 and 16 KiB: a busy pool's links
+  // reuse them, and a buffer made anew is zeroed), fewer of larger ones: at most
+  // kMaxFreeBytes per size, but always a few.
   static constexpr size_t max_free(size_t size) {
     size_t by_bytes = kMaxFreeBytes / size;
     return by_bytes < kMinFree ? kMinFree : by_bytes > kMaxFree ? kMaxFree : by_bytes;
@@ -47,7 +48,7 @@ class BufferPool {
   }
   static constexpr size_t kMaxFree = 64;
   static constexpr size_t kMinFree = 4;
-  static constexpr size_t kMaxFreeBytes = 256 * 1024;
+  static constexpr size_t kMaxFreeBytes = 1024 * 1024;
 
  private:
   // One list per size in use (a relay uses two: client side and server side).

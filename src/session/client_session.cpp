@@ -170,7 +170,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // Transaction and statement pooling. Between transactions the session parks
   // (returns with parked_ set) unless bytes of the client's are already held.
   asio::awaitable<Result<RelayResult, ClientError>> relay_transactions(bool resumed = false) {
-    if (policy() == ReleasePolicy::Never) co_return co_await relay_linked();
+    if (policy() == ReleasePolicy::Never) co_return co_await relay().run(lease_.server(), policy());
     while (true) {
       if (!lease_) {
         if (!resumed && relay().client_idle()) {
@@ -185,9 +185,9 @@ class ClientSession final : public WatchedSession, public KillableSession {
         auto linked = co_await link();
         if (!linked) co_return unexpected(linked.error());
       }
-      auto result = co_await relay_linked();
+      auto result = co_await relay().run(lease_.server(), policy());
       if (result.end != RelayEnd::Released) co_return result;
-      co_await unlink();
+      if (!unlink_at_once()) co_await return_server(true, true);
     }
   }
 
@@ -245,6 +245,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     auto lease = co_await pool_->acquire(worker_, &wait_stop_);
     if (!lease) co_return unexpected(lease.error());
     lease_ = std::move(*lease);
+    record_->link_server(lease_->key);  // cancel requests go to it from now on
     set_state(ClientRecord::State::Active);
     stats_->add(pool::PoolStats::ServerAssignments, 1);
     stats_->add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -266,19 +267,16 @@ class ClientSession final : public WatchedSession, public KillableSession {
            server.in_line_version == server.params.version();
   }
 
-  asio::awaitable<RelayResult> relay_linked() {
-    record_->link_server(lease_->key);
-    auto result = co_await relay().run(lease_.server(), policy());
-    record_->unlink_server();
-    co_return result;
-  }
-
   // Transaction/statement pooling: the server goes back at the release point,
-  // carrying what the client changed with SET into its own parameter list.
-  asio::awaitable<void> unlink() {
+  // carrying what the client changed with SET into its own parameter list. False
+  // when server_reset_query_always has a query to run first: return_server(true, true).
+  bool unlink_at_once() {
     set_state(ClientRecord::State::Idle);
     adopt_server_parameters();
-    co_await return_server(true, pool_->settings().server_reset_query_always);
+    if (must_reset(true, pool_->settings().server_reset_query_always)) return false;
+    record_->unlink_server();
+    lease_.release_clean();
+    return true;
   }
 
   // KILL_CLIENT, on this worker (kill_client posts here).
@@ -426,7 +424,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
       if (!linked) co_return unexpected(linked.error());
       reported = lease_->params;
       client_params_ = WantedParameters(with_reported_values(client_params_.list(), reported, tracked_parameter_names(config_)));
-      if (policy() != ReleasePolicy::Never) co_await unlink();
+      if (policy() != ReleasePolicy::Never && !unlink_at_once()) co_await return_server(true, true);
     }
     protocol::ByteBuffer out;
     protocol::write_authentication(out, protocol::AuthCode::Ok);
@@ -471,9 +469,13 @@ class ClientSession final : public WatchedSession, public KillableSession {
 
   // server_reset_query runs before another client may have the server (session
   // pooling, or any mode with server_reset_query_always).
+  bool must_reset(bool reusable, bool reset) const {
+    return reusable && reset && !config_.server_reset_query.empty();
+  }
   asio::awaitable<void> return_server(bool reusable, bool reset) {
     if (!lease_) co_return;
-    if (reusable && reset && !config_.server_reset_query.empty()) {
+    record_->unlink_server();
+    if (must_reset(reusable, reset)) {
       auto done = co_await pool::run_simple_query(lease_.server(), config_.server_reset_query,
                                                   static_cast<uint32_t>(config_.max_packet_size));
       if (!done) {

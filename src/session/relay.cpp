@@ -149,9 +149,8 @@ asio::awaitable<RelayResult> Relay::run(pool::ServerConnection& server, ReleaseP
   co_return RelayResult{end, run.link, std::move(run.detail)};
 }
 
-asio::awaitable<RelayEnd> Relay::forward_client_bytes(LinkRun& run, bool& keep_going) {
-  keep_going = false;
-  bool terminated = false;
+Relay::ClientScan Relay::scan_client_bytes(LinkRun& run) {
+  ClientScan scan;
   Clock::time_point now{};
   long consumed = client_scanner_.feed(from_client_.bytes(), [&](const ScannedMessage& message) {
     if (message.type != 'X') client_message_started(now);
@@ -173,7 +172,7 @@ asio::awaitable<RelayEnd> Relay::forward_client_bytes(LinkRun& run, bool& keep_g
         run.link.unsynced = true;
         break;
       case 'X':
-        terminated = true;
+        scan.terminated = true;
         return false;
       default:
         break;
@@ -182,57 +181,60 @@ asio::awaitable<RelayEnd> Relay::forward_client_bytes(LinkRun& run, bool& keep_g
   });
   if (consumed < 0) {
     run.detail = client_scanner_.error();
-    run.ended = true;
-    co_return RelayEnd::ClientProtocolError;
+    scan.malformed = true;
+    return scan;
   }
+  scan.consumed = static_cast<size_t>(consumed);
   // Terminate is the pooler's to act on: the server stays open for the next client.
-  size_t forward = static_cast<size_t>(consumed) - (terminated ? protocol::kHeaderSize : 0);
-  if (forward > 0) {
-    // Sent at once when the socket takes it all (most buffers): no suspension, no frame.
-    const auto out = asio::buffer(from_client_.bytes().data(), forward);
-    asio::error_code ec;
-    size_t n = run.server.stream.write_now(out, ec);
-    if (!ec && n < forward) {
-      auto [rest_error, rest] = co_await run.server.stream.write(out + n);
-      ec = rest_error;
-    }
-    if (ec) {
-      run.ended = true;
-      co_return RelayEnd::ServerGone;
-    }
-  }
-  from_client_.consume(static_cast<size_t>(consumed));
-  if (terminated) {
-    client_terminated_ = true;
-    run.ended = true;
-    co_return RelayEnd::ClientTerminated;
-  }
-  keep_going = true;
-  co_return RelayEnd::ClientGone;  // not used: keep_going says carry on
+  scan.forward = scan.consumed - (scan.terminated ? protocol::kHeaderSize : 0);
+  return scan;
 }
 
+// One coroutine frame for the whole link: scanning is a plain call, and only a
+// write the server's socket does not take at once suspends.
 asio::awaitable<RelayEnd> Relay::pump_client_to_server(LinkRun& run) {
-  bool keep_going = true;
-  if (!from_client_.empty()) {
-    RelayEnd end = co_await forward_client_bytes(run, keep_going);
-    if (!keep_going) co_return end;
-  }
+  bool read_first = from_client_.empty();
   while (true) {
-    net::IoResult read = client_.read_now(from_client_.free_space());
-    if (std::get<0>(read) == asio::error::would_block) read = co_await client_.read_some(from_client_.free_space());
-    auto [ec, n] = read;
-    // A read that completed as the link ended keeps its bytes for the next link.
-    if (!ec) {
-      from_client_.filled(n);
-      count(pool::PoolStats::Received, n);
+    if (read_first) {
+      net::IoResult read = client_.read_now(from_client_.free_space());
+      if (std::get<0>(read) == asio::error::would_block) read = co_await client_.read_some(from_client_.free_space());
+      auto [ec, n] = read;
+      // A read that completed as the link ended keeps its bytes for the next link.
+      if (!ec) {
+        from_client_.filled(n);
+        count(pool::PoolStats::Received, n);
+      }
+      if (run.ended) co_return RelayEnd::Released;
+      if (ec) {
+        run.ended = true;
+        co_return RelayEnd::ClientGone;
+      }
     }
-    if (run.ended) co_return RelayEnd::Released;
-    if (ec) {
+    read_first = true;
+    ClientScan scan = scan_client_bytes(run);
+    if (scan.malformed) {
       run.ended = true;
-      co_return RelayEnd::ClientGone;
+      co_return RelayEnd::ClientProtocolError;
     }
-    RelayEnd end = co_await forward_client_bytes(run, keep_going);
-    if (!keep_going) co_return end;
+    if (scan.forward > 0) {
+      const auto out = asio::buffer(from_client_.bytes().data(), scan.forward);
+      asio::error_code ec;
+      size_t n = run.server.stream.write_now(out, ec);
+      if (!ec && n < scan.forward) {
+        auto [rest_error, rest] = co_await run.server.stream.write(out + n);
+        ec = rest_error;
+      }
+      if (ec) {
+        run.ended = true;
+        co_return RelayEnd::ServerGone;
+      }
+    }
+    from_client_.consume(scan.consumed);
+    if (scan.terminated) {
+      client_terminated_ = true;
+      run.ended = true;
+      co_return RelayEnd::ClientTerminated;
+    }
   }
 }
 

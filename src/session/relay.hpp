@@ -129,8 +129,13 @@ class Relay {
 
   asio::awaitable<RelayEnd> pump_client_to_server(LinkRun& run);
   asio::awaitable<RelayEnd> pump_server_to_client(LinkRun& run);
-  // Scans and forwards what the client buffer holds; false on a framing error.
-  asio::awaitable<RelayEnd> forward_client_bytes(LinkRun& run, bool& keep_going);
+  // What the client buffer holds, scanned: how much is whole messages, how much
+  // of that goes to the server (not a Terminate), and whether it was malformed.
+  struct ClientScan {
+    size_t consumed = 0, forward = 0;
+    bool terminated = false, malformed = false;
+  };
+  ClientScan scan_client_bytes(LinkRun& run);
 
   net::Stream& client_;
   RelayOptions options_;

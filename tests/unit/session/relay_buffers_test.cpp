@@ -98,7 +98,7 @@ TEST(BufferPool, ReusesBuffersOfTheSameSizeAndKeepsABoundedNumber) {
 
 TEST(BufferPool, KeepsFewerOfTheLargeBuffers) {
   net::BufferPool pool;
-  constexpr size_t kLarge = 16 * 1024;
+  constexpr size_t kLarge = 64 * 1024;
   for (size_t i = 0; i < net::BufferPool::kMaxFree; ++i) pool.give_back(net::BufferPool::Buffer(kLarge));
   EXPECT_EQ(pool.free_count(), net::BufferPool::kMaxFreeBytes / kLarge);
   EXPECT_LT(pool.free_count(), net::BufferPool::kMaxFree);
