@@ -20,13 +20,19 @@ std::atomic<uint64_t> next_server_id{1};
 
 }  // namespace
 
-struct Pool::Waiter {
-  Waiter(asio::io_context& io, Ticket ticket_) : timer(io), ticket(ticket_) {}
-  asio::steady_timer timer;                  // runs on the waiting client's worker
-  Ticket ticket;
+struct PoolWaiter {
+  PoolWaiter(asio::io_context& io, PoolAccounting::Ticket ticket_) : timer(io), ticket(ticket_) {}
+  // On the waiting client's worker; its executor is one pointer, not any_io_executor.
+  asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, net::Executor> timer;
+  PoolAccounting::Ticket ticket;
   std::unique_ptr<ServerConnection> server;  // handed over by a releasing client
   bool slot_granted = false;                 // may open a server (the accounting counts it)
 };
+
+void WaitStop::stop() {
+  requested = true;
+  if (auto waiter = waiting.lock()) waiter->timer.cancel();
+}
 
 // ---------------------------------------------------------------- ServerLease
 
@@ -275,7 +281,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
   struct ForgetWake {
     WaitStop* stop;
     ~ForgetWake() {
-      if (stop != nullptr) stop->wake = nullptr;
+      if (stop != nullptr) stop->waiting.reset();
     }
   } forget_wake{stop};
   while (true) {
@@ -307,9 +313,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
     if (may_open) co_return co_await open_server(worker);
     if (blocked_by_cap) make_room_under_caps();
     if (waiter && stop != nullptr) {
-      stop->wake = [weak = std::weak_ptr<Waiter>(waiter)] {
-        if (auto w = weak.lock()) w->timer.cancel();
-      };
+      stop->waiting = waiter;
     }
     while (waiter) {
       if (stop == nullptr || !stop->requested) {

@@ -75,11 +75,15 @@ struct PoolCaps {
   std::shared_ptr<ConnectionCap> user;      // max_user_connections
 };
 
-// How a waiting client gives up its place (KILL_CLIENT, query_timeout): set
-// `requested`, then call `wake` if acquire has set it. On the client's worker only.
+struct PoolWaiter;
+
+// How a waiting client gives up its place (KILL_CLIENT, query_timeout): stop()
+// marks it and wakes the wait acquire() has in progress, if any. On the client's
+// worker only. A weak pointer, not a callback: nothing allocated per wait.
 struct WaitStop {
   bool requested = false;
-  std::function<void()> wake;
+  std::weak_ptr<PoolWaiter> waiting;  // set by acquire() while it waits
+  void stop();
 };
 
 class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
@@ -164,7 +168,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
 
  private:
   friend class ServerLease;
-  struct Waiter;
+  using Waiter = PoolWaiter;
   class Guard;
   using Clock = PoolAccounting::Clock;
   using Ticket = PoolAccounting::Ticket;

@@ -376,8 +376,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   }
 
   void stop_waiting() {
-    wait_stop_.requested = true;
-    if (wait_stop_.wake) wait_stop_.wake();
+    wait_stop_.stop();
   }
 
   void unwatch() {
