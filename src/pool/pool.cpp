@@ -151,6 +151,8 @@ std::shared_ptr<Pool::Waiter> Pool::grant_locked(std::optional<Ticket> ticket) {
 
 // Timers are worker-local: the cancel that wakes a waiter runs on its own worker.
 // The shared_ptr keeps the waiter alive until then even if it timed out meanwhile.
+// Posted even on the waiter's own thread: a grant can come before the waiter's
+// async_wait has started (make_room_under_caps), and a cancel then would be lost.
 void Pool::wake(const std::shared_ptr<Waiter>& waiter) {
   if (!waiter) return;
   asio::post(waiter->timer.get_executor(), [waiter] { waiter->timer.cancel(); });
