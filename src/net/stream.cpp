@@ -35,6 +35,15 @@ size_t Stream::write_now(asio::const_buffer buffer, asio::error_code& error) {
   return net::send_now(socket_, buffer, error);
 }
 
+void Stream::stop_started(asio::cancellation_signal& tls_stop) {
+  if (tls_) {
+    tls_stop.emit(asio::cancellation_type::terminal);
+    return;
+  }
+  asio::error_code ignored;
+  socket_.cancel(ignored);
+}
+
 void Stream::send_quietly(asio::const_buffer buffer) {
   if (!socket_.is_open()) return;
   if (tls_) {

@@ -6,6 +6,7 @@
 #include <asio.hpp>
 #include <memory>
 
+#include "net/notified_io.hpp"
 #include "net/socket.hpp"
 #include "net/tls_channel.hpp"
 
@@ -33,6 +34,18 @@ class Stream {
   IoResult read_now(asio::mutable_buffer buffer);
   size_t write_now(asio::const_buffer buffer, asio::error_code& error);
 
+  // Callback forms, for the relay's state machine (session/relay.cpp): a plain
+  // stream starts the socket's own operation with `handler`, whose allocator holds
+  // it, so a transaction costs no coroutine frame; a TLS stream runs its coroutine,
+  // which `tls_stop` ends. Signature: void(asio::error_code, size_t).
+  template <class Handler>
+  void start_read_some(asio::mutable_buffer buffer, Handler handler, asio::cancellation_slot tls_stop);
+  template <class Handler>
+  void start_write(asio::const_buffer buffer, Handler handler, asio::cancellation_slot tls_stop);
+  // Ends what the two above started: the handler runs with operation_aborted, or
+  // with what had already completed.
+  void stop_started(asio::cancellation_signal& tls_stop);
+
   // From here on the stream is encrypted; the handshake is the caller's to run.
   void start_tls(std::unique_ptr<TlsChannel> channel) { tls_ = std::move(channel); }
   TlsChannel* tls() const { return tls_.get(); }
@@ -52,5 +65,37 @@ class Stream {
   Socket socket_;
   std::unique_ptr<TlsChannel> tls_;
 };
+
+namespace stream_detail {
+// A TLS operation's coroutine ends in the callback form's handler; a coroutine
+// stopped by its cancellation slot ends in an exception.
+template <class Handler>
+auto ending_in(Handler handler) {
+  return [handler = std::move(handler)](std::exception_ptr error, IoResult result) mutable {
+    if (error) result = {asio::error::operation_aborted, 0};
+    handler(std::get<0>(result), std::get<1>(result));
+  };
+}
+}  // namespace stream_detail
+
+template <class Handler>
+void Stream::start_read_some(asio::mutable_buffer buffer, Handler handler, asio::cancellation_slot tls_stop) {
+  if (!tls_) {
+    async_read_notified(socket_, buffer, std::move(handler));
+    return;
+  }
+  asio::co_spawn(socket_.get_executor(), tls_->read_some(socket_, buffer),
+                 asio::bind_cancellation_slot(tls_stop, stream_detail::ending_in(std::move(handler))));
+}
+
+template <class Handler>
+void Stream::start_write(asio::const_buffer buffer, Handler handler, asio::cancellation_slot tls_stop) {
+  if (!tls_) {
+    asio::async_write(socket_, buffer, std::move(handler));
+    return;
+  }
+  asio::co_spawn(socket_.get_executor(), tls_->write(socket_, buffer),
+                 asio::bind_cancellation_slot(tls_stop, stream_detail::ending_in(std::move(handler))));
+}
 
 }  // namespace breakwater::net

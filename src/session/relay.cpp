@@ -1,14 +1,11 @@
 #include "session/relay.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
 #include <cstring>
 
 #include "protocol/backend_messages.hpp"
 
 namespace breakwater::session {
 
-using asio::experimental::as_tuple;
 using protocol::Direction;
 using protocol::MessageScanner;
 using protocol::ScannedMessage;
@@ -16,15 +13,6 @@ using protocol::ScannedMessage;
 namespace {
 constexpr size_t kReadyForQuerySize = 6;
 }
-
-// One link's shared state between the two pumps (both on the session's worker).
-struct Relay::LinkRun {
-  pool::ServerConnection& server;
-  ReleasePolicy policy;
-  LinkState link;
-  bool ended = false;  // one pump decided the end: the other must stop touching the link
-  std::string detail;
-};
 
 asio::mutable_buffer Relay::CarryBuffer::free_space() {
   if (data_.empty()) {
@@ -133,23 +121,89 @@ asio::awaitable<bool> Relay::wait_for_client(bool readable) {
 }
 
 asio::awaitable<RelayResult> Relay::run(pool::ServerConnection& server, ReleasePolicy policy) {
-  using namespace asio::experimental::awaitable_operators;
-  LinkRun run{server, policy, {}, false, {}};
+  return asio::async_initiate<decltype(asio::use_awaitable), void(RelayResult)>(
+      [this, &server, policy](LinkDone done) { start_link(server, policy, std::move(done)); }, asio::use_awaitable);
+}
+
+void Relay::start_link(pool::ServerConnection& server, ReleasePolicy policy, LinkDone done) {
+  server_ = &server;
+  policy_ = policy;
+  link_ = LinkState{};
+  detail_.clear();
+  end_.reset();
+  done_.emplace(std::move(done));
   // A new server's stream starts at a message boundary.
   from_server_.clear();
   server_scanner_.reset();
-  // Whichever direction ends first ends the link; the other is cancelled.
-  auto ended = co_await (pump_client_to_server(run) || pump_server_to_client(run));
-  RelayEnd end = std::visit([](RelayEnd e) { return e; }, ended);
-  run.link.client_mid_message = !client_scanner_.at_boundary();
+  starting_ = true;
+  pump_client(from_client_.empty() ? Step::Read : Step::Forward);
+  if (!end_) pump_server(Step::Read);
+  starting_ = false;
+  // Ended before anything suspended: the coroutine that awaits run() is not
+  // suspended yet either, so it is resumed from the event loop.
+  if (end_ && !client_pending_.active && !server_pending_.active) complete_link(true);
+}
+
+Relay::Resume::allocator_type Relay::Resume::get_allocator() const noexcept {
+  return allocator_type(client_side ? &relay->client_pending_.memory : &relay->server_pending_.memory);
+}
+
+void Relay::Resume::operator()(asio::error_code ec, size_t n) const {
+  if (client_side) {
+    relay->client_operation_done(ec, n);
+  } else {
+    relay->server_operation_done(ec, n);
+  }
+}
+
+void Relay::start_read(Pending& pending, bool client_side, net::Stream& stream, asio::mutable_buffer into) {
+  pending.active = true;
+  pending.step = Step::Read;
+  pending.stream = &stream;
+  stream.start_read_some(into, Resume{this, client_side}, pending.tls_stop.slot());
+}
+
+void Relay::start_write(Pending& pending, bool client_side, net::Stream& stream, asio::const_buffer out, Step after) {
+  pending.active = true;
+  pending.step = after;
+  pending.stream = &stream;
+  stream.start_write(out, Resume{this, client_side}, pending.tls_stop.slot());
+}
+
+void Relay::end_link(RelayEnd end) {
+  if (end_) return;
+  end_ = end;
+  // Whichever direction ends first ends the link; the other one stops. A read it
+  // had already completed still arrives, and its client bytes are kept.
+  for (Pending* pending : {&client_pending_, &server_pending_}) {
+    if (pending->active) pending->stream->stop_started(pending->tls_stop);
+  }
+}
+
+void Relay::finish_if_done() {
+  if (end_ && !starting_ && !client_pending_.active && !server_pending_.active) complete_link(false);
+}
+
+void Relay::complete_link(bool post) {
+  link_.client_mid_message = !client_scanner_.at_boundary();
   // Server bytes never outlive the link; client bytes stay for the next one.
   from_server_.clear();
   from_server_.give_back();
   from_client_.give_back();
-  co_return RelayResult{end, run.link, std::move(run.detail)};
+  server_ = nullptr;
+  RelayResult result{*end_, link_, std::move(detail_)};
+  LinkDone done = std::move(*done_);
+  done_.reset();
+  if (post) {
+    asio::post(client_.socket().get_executor(), [done = std::move(done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
+    return;
+  }
+  done(std::move(result));  // the session resumes, and may destroy this relay
 }
 
-Relay::ClientScan Relay::scan_client_bytes(LinkRun& run) {
+Relay::ClientScan Relay::scan_client_bytes() {
   ClientScan scan;
   Clock::time_point now{};
   long consumed = client_scanner_.feed(from_client_.bytes(), [&](const ScannedMessage& message) {
@@ -157,11 +211,11 @@ Relay::ClientScan Relay::scan_client_bytes(LinkRun& run) {
     switch (message.type) {
       case 'Q':
       case 'F':
-        ++run.link.pending_ready;
+        ++link_.pending_ready;
         break;
       case 'S':
-        ++run.link.pending_ready;
-        run.link.unsynced = false;
+        ++link_.pending_ready;
+        link_.unsynced = false;
         break;
       case 'P':
       case 'B':
@@ -169,7 +223,7 @@ Relay::ClientScan Relay::scan_client_bytes(LinkRun& run) {
       case 'D':
       case 'C':
       case 'H':
-        run.link.unsynced = true;
+        link_.unsynced = true;
         break;
       case 'X':
         scan.terminated = true;
@@ -180,7 +234,7 @@ Relay::ClientScan Relay::scan_client_bytes(LinkRun& run) {
     return true;
   });
   if (consumed < 0) {
-    run.detail = client_scanner_.error();
+    detail_ = client_scanner_.error();
     scan.malformed = true;
     return scan;
   }
@@ -190,128 +244,177 @@ Relay::ClientScan Relay::scan_client_bytes(LinkRun& run) {
   return scan;
 }
 
-// One coroutine frame for the whole link: scanning is a plain call, and only a
-// write the server's socket does not take at once suspends.
-asio::awaitable<RelayEnd> Relay::pump_client_to_server(LinkRun& run) {
-  bool read_first = from_client_.empty();
-  while (true) {
-    if (read_first) {
+bool Relay::client_bytes_sent() {
+  from_client_.consume(client_scan_.consumed);
+  client_scan_.consumed = 0;
+  if (client_scan_.terminated) client_terminated_ = true;
+  return client_scan_.terminated;
+}
+
+void Relay::pump_client(Step step) {
+  net::Stream& server = server_->stream;
+  while (!end_) {
+    if (step == Step::Read) {
       net::IoResult read = client_.read_now(from_client_.free_space());
-      if (std::get<0>(read) == asio::error::would_block) read = co_await client_.read_some(from_client_.free_space());
+      if (std::get<0>(read) == asio::error::would_block) {
+        start_read(client_pending_, true, client_, from_client_.free_space());
+        return;
+      }
       auto [ec, n] = read;
-      // A read that completed as the link ended keeps its bytes for the next link.
-      if (!ec) {
-        from_client_.filled(n);
-        count(pool::PoolStats::Received, n);
-      }
-      if (run.ended) co_return RelayEnd::Released;
-      if (ec) {
-        run.ended = true;
-        co_return RelayEnd::ClientGone;
-      }
+      if (ec) return end_link(RelayEnd::ClientGone);
+      from_client_.filled(n);
+      count(pool::PoolStats::Received, n);
+      step = Step::Forward;
     }
-    read_first = true;
-    ClientScan scan = scan_client_bytes(run);
-    if (scan.malformed) {
-      run.ended = true;
-      co_return RelayEnd::ClientProtocolError;
-    }
-    if (scan.forward > 0) {
-      const auto out = asio::buffer(from_client_.bytes().data(), scan.forward);
-      asio::error_code ec;
-      size_t n = run.server.stream.write_now(out, ec);
-      if (!ec && n < scan.forward) {
-        auto [rest_error, rest] = co_await run.server.stream.write(out + n);
-        ec = rest_error;
-      }
-      if (ec) {
-        run.ended = true;
-        co_return RelayEnd::ServerGone;
+    if (step == Step::Forward) {
+      client_scan_ = scan_client_bytes();
+      if (client_scan_.malformed) return end_link(RelayEnd::ClientProtocolError);
+      const size_t forward = client_scan_.forward;
+      if (forward > 0) {
+        const auto out = asio::buffer(from_client_.bytes().data(), forward);
+        asio::error_code ec;
+        size_t n = server.write_now(out, ec);
+        if (ec) return end_link(RelayEnd::ServerGone);
+        if (n < forward) {
+          start_write(client_pending_, true, server, out + n, Step::Written);
+          return;
+        }
       }
     }
-    from_client_.consume(scan.consumed);
-    if (scan.terminated) {
-      client_terminated_ = true;
-      run.ended = true;
-      co_return RelayEnd::ClientTerminated;
-    }
+    if (client_bytes_sent()) return end_link(RelayEnd::ClientTerminated);
+    step = Step::Read;
   }
 }
 
-asio::awaitable<RelayEnd> Relay::pump_server_to_client(LinkRun& run) {
-  MessageScanner& scanner = server_scanner_;
-  CarryBuffer& buffer = from_server_;
-  while (true) {
-    net::IoResult read = run.server.stream.read_now(buffer.free_space());
-    if (std::get<0>(read) == asio::error::would_block) read = co_await run.server.stream.read_some(buffer.free_space());
-    auto [ec, n] = read;
-    if (run.ended) {
+void Relay::client_operation_done(asio::error_code ec, size_t n) {
+  client_pending_.active = false;
+  if (client_pending_.step == Step::Read) {
+    // A read that completed as the link ended keeps its bytes for the next link.
+    if (!ec) {
+      from_client_.filled(n);
+      count(pool::PoolStats::Received, n);
+    }
+    if (!end_) {
+      if (ec) {
+        end_link(RelayEnd::ClientGone);
+      } else {
+        pump_client(Step::Forward);
+      }
+    }
+  } else if (ec) {
+    if (!end_) end_link(RelayEnd::ServerGone);
+  } else if (end_) {
+    // Asio does not order a write's completion before the completions that follow
+    // it: the server's answer may have ended the link first. The bytes were sent.
+    client_bytes_sent();
+  } else {
+    pump_client(Step::Written);
+  }
+  finish_if_done();
+}
+
+std::optional<Relay::ServerScan> Relay::scan_server_bytes() {
+  ServerScan scan;
+  bool bad = false;
+  long consumed = server_scanner_.feed(from_server_.bytes(), [&](const ScannedMessage& message) {
+    if (message.type == 'Z') {
+      auto status = protocol::parse_ready_for_query(message.body);
+      if (!status) {
+        bad = true;
+        return false;
+      }
+      link_.transaction_status = *status;
+      if (link_.pending_ready > 0) --link_.pending_ready;
+      ready_for_query(*status);
+      if (link_.pending_ready == 0 && !link_.unsynced) query_running_ = false;
+      // Statement pooling: a statement that leaves a transaction open is refused
+      // before the client sees this ReadyForQuery.
+      if (policy_ == ReleasePolicy::AtStatement && *status != 'I') {
+        scan.violation = true;
+        return false;
+      }
+    } else if (message.type == 'S' && message.captured) {
+      if (auto param = protocol::parse_parameter_status(message.body)) server_->params.set(param->name, param->value);
+    }
+    return true;
+  });
+  if (consumed < 0 || bad) {
+    detail_ = bad ? "malformed ReadyForQuery" : server_scanner_.error();
+    return std::nullopt;
+  }
+  scan.consumed = static_cast<size_t>(consumed);
+  scan.forward = scan.consumed - (scan.violation ? kReadyForQuerySize : 0);
+  link_.server_mid_message = !server_scanner_.at_boundary() || scan.consumed != from_server_.bytes().size();
+  return scan;
+}
+
+// The release point: ReadyForQuery 'I' answered everything sent, and neither
+// side is inside a message.
+bool Relay::released() const {
+  return policy_ != ReleasePolicy::Never && link_.server_clean() && client_scanner_.at_boundary();
+}
+
+void Relay::pump_server(Step step) {
+  net::Stream& server = server_->stream;
+  while (!end_) {
+    if (step == Step::Read) {
+      net::IoResult read = server.read_now(from_server_.free_space());
+      if (std::get<0>(read) == asio::error::would_block) {
+        start_read(server_pending_, false, server, from_server_.free_space());
+        return;
+      }
+      auto [ec, n] = read;
+      if (ec) return end_link(RelayEnd::ServerGone);
+      from_server_.filled(n);
+      step = Step::Forward;
+    }
+    if (step == Step::Forward) {
+      auto scan = scan_server_bytes();
+      if (!scan) return end_link(RelayEnd::ServerProtocolError);
+      server_scan_ = *scan;
+      const size_t forward = server_scan_.forward;
+      if (forward > 0) {
+        const auto out = asio::buffer(from_server_.bytes().data(), forward);
+        asio::error_code ec;
+        size_t n = client_.write_now(out, ec);
+        count(pool::PoolStats::Sent, n);
+        if (ec) return end_link(RelayEnd::ClientGone);
+        if (n < forward) {
+          start_write(server_pending_, false, client_, out + n, Step::Written);
+          return;
+        }
+      }
+    }
+    if (server_scan_.violation) return end_link(RelayEnd::StatementModeViolation);
+    from_server_.consume(server_scan_.consumed);
+    if (released()) return end_link(RelayEnd::Released);
+    step = Step::Read;
+  }
+}
+
+void Relay::server_operation_done(asio::error_code ec, size_t n) {
+  server_pending_.active = false;
+  if (server_pending_.step == Step::Read) {
+    if (end_) {
       // Server bytes read as the link ended are dropped: its stream is no longer known.
-      if (!ec && n > 0) run.link.server_mid_message = true;
-      co_return RelayEnd::Released;
+      if (!ec && n > 0) link_.server_mid_message = true;
+    } else if (ec) {
+      end_link(RelayEnd::ServerGone);
+    } else {
+      from_server_.filled(n);
+      pump_server(Step::Forward);
     }
-    if (ec) {
-      run.ended = true;
-      co_return RelayEnd::ServerGone;
-    }
-    buffer.filled(n);
-    bool bad = false, violation = false;
-    long consumed = scanner.feed(buffer.bytes(), [&](const ScannedMessage& message) {
-      if (message.type == 'Z') {
-        auto status = protocol::parse_ready_for_query(message.body);
-        if (!status) {
-          bad = true;
-          return false;
-        }
-        run.link.transaction_status = *status;
-        if (run.link.pending_ready > 0) --run.link.pending_ready;
-        ready_for_query(*status);
-        if (run.link.pending_ready == 0 && !run.link.unsynced) query_running_ = false;
-        // Statement pooling: a statement that leaves a transaction open is refused
-        // before the client sees this ReadyForQuery.
-        if (run.policy == ReleasePolicy::AtStatement && *status != 'I') {
-          violation = true;
-          return false;
-        }
-      } else if (message.type == 'S' && message.captured) {
-        if (auto param = protocol::parse_parameter_status(message.body)) run.server.params.set(param->name, param->value);
+  } else {
+    count(pool::PoolStats::Sent, n);
+    if (!end_) {
+      if (ec) {
+        end_link(RelayEnd::ClientGone);
+      } else {
+        pump_server(Step::Written);
       }
-      return true;
-    });
-    if (consumed < 0 || bad) {
-      run.detail = bad ? "malformed ReadyForQuery" : scanner.error();
-      run.ended = true;
-      co_return RelayEnd::ServerProtocolError;
-    }
-    size_t forward = static_cast<size_t>(consumed) - (violation ? kReadyForQuerySize : 0);
-    run.link.server_mid_message = !scanner.at_boundary() || static_cast<size_t>(consumed) != buffer.bytes().size();
-    if (forward > 0) {
-      const auto out = asio::buffer(buffer.bytes().data(), forward);
-      asio::error_code wec;
-      size_t written = client_.write_now(out, wec);
-      if (!wec && written < forward) {
-        auto [rest_error, rest] = co_await client_.write(out + written);
-        wec = rest_error;
-        written += rest;
-      }
-      count(pool::PoolStats::Sent, written);
-      if (wec) {
-        run.ended = true;
-        co_return RelayEnd::ClientGone;
-      }
-    }
-    if (violation) {
-      run.ended = true;
-      co_return RelayEnd::StatementModeViolation;
-    }
-    buffer.consume(static_cast<size_t>(consumed));
-    // The release point: ReadyForQuery 'I' answered everything sent, and neither
-    // side is inside a message.
-    if (run.policy != ReleasePolicy::Never && run.link.server_clean() && client_scanner_.at_boundary()) {
-      run.ended = true;
-      co_return RelayEnd::Released;
     }
   }
+  finish_if_done();
 }
 
 }  // namespace breakwater::session

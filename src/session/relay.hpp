@@ -3,15 +3,23 @@
 // buffers; only message headers are parsed on the way, plus the bodies of
 // ReadyForQuery and ParameterStatus, to know when the server is idle and clean.
 //
-// A Relay belongs to a client session and outlives each link: the client's bytes
-// that were read but not yet forwarded (a pipelined next query, or half a header)
-// stay in it between two servers.
+// A Relay belongs to a client session while it is served and outlives each link:
+// the client's bytes that were read but not yet forwarded (a pipelined next
+// query, or half a header) stay in it between two servers.
+//
+// A link is one hand-written operation, not coroutines: each direction is a loop
+// that reads, scans and writes with system calls that complete at once, and only
+// a socket that is not ready suspends it, as a callback. The session awaits the
+// link's end once; the reads and writes within cost no coroutine frame, no
+// cancellation handler and no heap allocation.
 
 #include <asio.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "net/buffer_pool.hpp"
+#include "net/op_memory.hpp"
 #include "net/stream.hpp"
 #include "pool/pool_stats.hpp"
 #include "pool/server_connection.hpp"
@@ -95,7 +103,8 @@ class Relay {
   Clock::time_point query_start() const { return query_start_; }
   Clock::time_point transaction_start() const { return transaction_start_; }
 
-  // Relays until the policy says the link ends or a side fails.
+  // Relays until the policy says the link ends or a side fails. The relay must
+  // live until this completes.
   asio::awaitable<RelayResult> run(pool::ServerConnection& server, ReleasePolicy policy);
 
  private:
@@ -125,17 +134,61 @@ class Relay {
     protocol::ByteBuffer data_;
     size_t have_ = 0;
   };
-  struct LinkRun;
+  // The link's completion: the session's coroutine, resumed when both
+  // directions have stopped.
+  using LinkDone = asio::async_result<std::decay_t<decltype(asio::use_awaitable)>, void(RelayResult)>::handler_type;
+  void start_link(pool::ServerConnection& server, ReleasePolicy policy, LinkDone done);
 
-  asio::awaitable<RelayEnd> pump_client_to_server(LinkRun& run);
-  asio::awaitable<RelayEnd> pump_server_to_client(LinkRun& run);
+  // Where a direction's loop resumes once its pending operation completes.
+  enum class Step : uint8_t { Read, Forward, Written };
+  // One direction's pending read or write (at most one at a time).
+  struct Pending {
+    bool active = false;
+    Step step = Step::Read;
+    net::Stream* stream = nullptr;  // the stream the operation runs on
+    net::OpMemory memory;
+    asio::cancellation_signal tls_stop;
+  };
+  // The handler of a direction's operation: the relay and which direction.
+  struct Resume {
+    using allocator_type = net::OpAllocator<void>;
+    Relay* relay;
+    bool client_side;
+    allocator_type get_allocator() const noexcept;
+    void operator()(asio::error_code ec, size_t n) const;
+  };
+  void start_read(Pending& pending, bool client_side, net::Stream& stream, asio::mutable_buffer into);
+  void start_write(Pending& pending, bool client_side, net::Stream& stream, asio::const_buffer out, Step after);
+
+  // client -> server, and server -> client: each runs until it must wait or the link ends.
+  void pump_client(Step step);
+  void pump_server(Step step);
+  void client_operation_done(asio::error_code ec, size_t n);
+  void server_operation_done(asio::error_code ec, size_t n);
+  // The first end wins; the other direction's pending operation is stopped.
+  void end_link(RelayEnd end);
+  // Completes the link once it ended and nothing is pending. May destroy the
+  // relay (the session resumes): the caller's last statement.
+  void finish_if_done();
+  void complete_link(bool post);
+
   // What the client buffer holds, scanned: how much is whole messages, how much
   // of that goes to the server (not a Terminate), and whether it was malformed.
   struct ClientScan {
     size_t consumed = 0, forward = 0;
     bool terminated = false, malformed = false;
   };
-  ClientScan scan_client_bytes(LinkRun& run);
+  ClientScan scan_client_bytes();
+  // The scanned bytes reached the server: they leave the buffer. True when they
+  // ended with Terminate.
+  bool client_bytes_sent();
+  // What the server buffer holds, scanned, as the client is to see it.
+  struct ServerScan {
+    size_t consumed = 0, forward = 0;
+    bool violation = false;
+  };
+  std::optional<ServerScan> scan_server_bytes();
+  bool released() const;
 
   net::Stream& client_;
   RelayOptions options_;
@@ -145,6 +198,18 @@ class Relay {
   CarryBuffer from_server_;
   protocol::MessageScanner server_scanner_;
   bool client_terminated_ = false;
+
+  // The link in progress.
+  pool::ServerConnection* server_ = nullptr;
+  ReleasePolicy policy_ = ReleasePolicy::AtTransaction;
+  LinkState link_;
+  std::string detail_;
+  std::optional<RelayEnd> end_;
+  std::optional<LinkDone> done_;
+  bool starting_ = false;  // inside run()'s initiation: completing must be posted
+  Pending client_pending_, server_pending_;
+  ClientScan client_scan_;  // held across a write to the server that suspended
+  ServerScan server_scan_;  // held across a write to the client that suspended
 
   // SHOW STATS: a query runs from the client's first message to the ReadyForQuery
   // that answers it; a transaction until a ReadyForQuery says idle.

@@ -3,7 +3,6 @@
 // socket pairs, with the test playing both the client and PostgreSQL.
 
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -11,38 +10,12 @@
 
 #include "net/buffer_pool.hpp"
 #include "session/relay.hpp"
+#include "relay_test_support.hpp"
 
 namespace breakwater::session {
 namespace {
 
-struct SocketPair {
-  net::Socket pooler_end;
-  int peer_fd;
-};
-
-SocketPair make_pair(asio::io_context& io) {
-  int fds[2];
-  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  return {net::Socket(io, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fds[0]), fds[1]};
-}
-
-void send_all(int fd, const protocol::ByteBuffer& bytes) {
-  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-}
-
-// Query "SELECT 1": type, length 13 (itself, the text, its NUL), the text.
-protocol::ByteBuffer select_one() {
-  static const char kBytes[] = "Q\0\0\0\x0dSELECT 1";  // the literal's own NUL ends the text
-  return protocol::ByteBuffer(kBytes, kBytes + sizeof kBytes);
-}
-
-protocol::ByteBuffer ready_for_query_idle() { return {'Z', 0, 0, 0, 5, 'I'}; }
-
-size_t read_available(int fd) {
-  char buf[256];
-  ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-  return n > 0 ? static_cast<size_t>(n) : 0;
-}
+using namespace relay_testing;
 
 TEST(RelayBuffers, AnIdleClientHoldsNoBufferAndALinkGivesThemBack) {
   asio::io_context io;
@@ -70,10 +43,10 @@ TEST(RelayBuffers, AnIdleClientHoldsNoBufferAndALinkGivesThemBack) {
   ASSERT_EQ(got_bytes, true);
   EXPECT_TRUE(relay.holds_buffers());
 
-  send_all(server_pair.peer_fd, ready_for_query_idle());
+  send_all(server_pair.peer_fd, ready_for_query());
   for (int i = 0; i < 100 && !end; ++i) io.run_for(std::chrono::milliseconds(5));
   ASSERT_EQ(end, RelayEnd::Released);
-  EXPECT_EQ(read_available(client.peer_fd), ready_for_query_idle().size());
+  EXPECT_EQ(read_available(client.peer_fd), ready_for_query().size());
   EXPECT_FALSE(relay.holds_buffers()) << "the link ended: both buffers went back to the worker";
   EXPECT_EQ(buffers.free_count(), 2u);
   ::close(client.peer_fd);
