@@ -46,6 +46,11 @@ class MessageScanner {
     in_body_ = false;
     body_left_ = 0;
   }
+  // ... and scans another stream from its start, with another length limit.
+  void reset(uint32_t max_length) {
+    reset();
+    max_length_ = max_length;
+  }
   const std::string& error() const { return error_; }
 
  private:

@@ -17,6 +17,7 @@
 #include "session/client_auth.hpp"
 #include "session/param_sync.hpp"
 #include "session/relay.hpp"
+#include "session/relay_stock.hpp"
 #include "session/session_end.hpp"
 #include "session/session_watch.hpp"
 #include "session/startup_phase.hpp"
@@ -500,17 +501,17 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // parked (per-client memory): what the timeouts need of it is kept here.
   Relay& relay() {
     if (!relay_) {
-      relay_ = std::make_unique<Relay>(connection_, worker_.buffers(),
-                                       RelayOptions{static_cast<size_t>(config_.pkt_buf),
-                                                    std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
-                                                    static_cast<uint32_t>(config_.max_packet_size)});
+      relay_ = take_relay(connection_, worker_.buffers(),
+                          RelayOptions{static_cast<size_t>(config_.pkt_buf),
+                                       std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
+                                       static_cast<uint32_t>(config_.max_packet_size)});
       relay_->count_into(stats_);
     }
     return *relay_;
   }
   void park_relay() {
     parked_query_start_ = std::max(parked_query_start_, relay_->query_start());
-    relay_.reset();
+    return_relay(std::move(relay_));
   }
 
   net::Worker& worker_;

@@ -44,7 +44,7 @@ void Relay::CarryBuffer::consume(size_t n) {
 }
 
 Relay::Relay(net::Stream& client, net::BufferPool& buffers, RelayOptions options)
-    : client_(client),
+    : client_(&client),
       options_(options),
       from_client_(buffers, options.client_buffer_size),
       client_scanner_(Direction::Frontend, options.max_packet_size),
@@ -52,6 +52,19 @@ Relay::Relay(net::Stream& client, net::BufferPool& buffers, RelayOptions options
       server_scanner_(Direction::Backend, options.max_packet_size) {
   server_scanner_.capture('Z');
   server_scanner_.capture('S');
+}
+
+void Relay::attach(net::Stream& client, RelayOptions options) {
+  client_ = &client;
+  options_ = options;
+  from_client_.resize(options.client_buffer_size);
+  from_server_.resize(options.server_buffer_size);
+  client_scanner_.reset(options.max_packet_size);
+  server_scanner_.reset(options.max_packet_size);
+  client_terminated_ = false;
+  stats_ = nullptr;
+  query_running_ = in_transaction_ = false;
+  query_start_ = transaction_start_ = Clock::time_point{};
 }
 
 void Relay::push_client_bytes(protocol::Bytes bytes) { from_client_.append(bytes); }
@@ -98,20 +111,20 @@ asio::awaitable<bool> Relay::wait_for_client(bool readable) {
     }
     if (!readable && client_idle()) {
       // Idle: park on readability with no buffer; borrow one once bytes are there.
-      auto [wait_error, ignored] = co_await client_.wait_readable();
+      auto [wait_error, ignored] = co_await client_->wait_readable();
       if (wait_error) co_return false;
     }
     readable = false;
-    net::IoResult read = client_.read_now(from_client_.free_space());
+    net::IoResult read = client_->read_now(from_client_.free_space());
     if (std::get<0>(read) == asio::error::would_block) {
       // Woken for bytes already read: the socket is now known empty, so an idle
       // client waits again for epoll, holding no buffer.
-      if (client_.plain() && !retried_wait && from_client_.empty()) {
+      if (client_->plain() && !retried_wait && from_client_.empty()) {
         retried_wait = true;
         from_client_.give_back();
         continue;
       }
-      read = co_await client_.read_some(from_client_.free_space());
+      read = co_await client_->read_some(from_client_.free_space());
     }
     auto [ec, n] = read;
     if (ec) co_return false;
@@ -195,7 +208,7 @@ void Relay::complete_link(bool post) {
   LinkDone done = std::move(*done_);
   done_.reset();
   if (post) {
-    asio::post(client_.socket().get_executor(), [done = std::move(done), result = std::move(result)]() mutable {
+    asio::post(client_->socket().get_executor(), [done = std::move(done), result = std::move(result)]() mutable {
       done(std::move(result));
     });
     return;
@@ -255,9 +268,9 @@ void Relay::pump_client(Step step) {
   net::Stream& server = server_->stream;
   while (!end_) {
     if (step == Step::Read) {
-      net::IoResult read = client_.read_now(from_client_.free_space());
+      net::IoResult read = client_->read_now(from_client_.free_space());
       if (std::get<0>(read) == asio::error::would_block) {
-        start_read(client_pending_, true, client_, from_client_.free_space());
+        start_read(client_pending_, true, *client_, from_client_.free_space());
         return;
       }
       auto [ec, n] = read;
@@ -376,11 +389,11 @@ void Relay::pump_server(Step step) {
       if (forward > 0) {
         const auto out = asio::buffer(from_server_.bytes().data(), forward);
         asio::error_code ec;
-        size_t n = client_.write_now(out, ec);
+        size_t n = client_->write_now(out, ec);
         count(pool::PoolStats::Sent, n);
         if (ec) return end_link(RelayEnd::ClientGone);
         if (n < forward) {
-          start_write(server_pending_, false, client_, out + n, Step::Written);
+          start_write(server_pending_, false, *client_, out + n, Step::Written);
           return;
         }
       }

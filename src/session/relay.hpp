@@ -79,6 +79,11 @@ class Relay {
  public:
   Relay(net::Stream& client, net::BufferPool& buffers, RelayOptions options);
 
+  // Serves another client of the same worker (session/relay_stock.hpp). Only a
+  // relay at rest: no link running, the client idle, no buffer held.
+  void attach(net::Stream& client, RelayOptions options);
+  net::BufferPool& buffers() const { return from_client_.pool(); }
+
   // Where traffic, queries and transactions are counted (the session's pool, this worker's slot).
   void count_into(pool::PoolStats::Slot* stats) { stats_ = stats; }
 
@@ -89,7 +94,7 @@ class Relay {
   // `readable`: the socket is known to have bytes (or to have failed), so read at once.
   asio::awaitable<bool> wait_for_client(bool readable = false);
   // Nothing of the client's is held: its session may park on the bare socket.
-  bool client_idle() const { return from_client_.empty() && !client_.has_buffered_input(); }
+  bool client_idle() const { return from_client_.empty() && !client_->has_buffered_input(); }
   bool client_terminated() const { return client_terminated_; }
   // Whether the relay holds a buffer now (none while the client is idle).
   bool holds_buffers() const { return from_client_.holds_storage() || from_server_.holds_storage(); }
@@ -102,6 +107,9 @@ class Relay {
   bool in_transaction() const { return in_transaction_; }
   Clock::time_point query_start() const { return query_start_; }
   Clock::time_point transaction_start() const { return transaction_start_; }
+
+  // Reads and writes whose operation did not fit the relay's own memory (net/op_memory.hpp).
+  size_t operations_on_heap() const { return client_pending_.memory.spilled() + server_pending_.memory.spilled(); }
 
   // Relays until the policy says the link ends or a side fails. The relay must
   // live until this completes.
@@ -127,6 +135,9 @@ class Relay {
     // Returns the storage to the pool when nothing waits in it.
     void give_back();
     bool holds_storage() const { return !data_.empty(); }
+    net::BufferPool& pool() const { return pool_; }
+    // The size borrowed from now on (only while no storage is held).
+    void resize(size_t size) { size_ = size; }
 
    private:
     net::BufferPool& pool_;
@@ -190,7 +201,7 @@ class Relay {
   std::optional<ServerScan> scan_server_bytes();
   bool released() const;
 
-  net::Stream& client_;
+  net::Stream* client_;
   RelayOptions options_;
   CarryBuffer from_client_;
   protocol::MessageScanner client_scanner_;

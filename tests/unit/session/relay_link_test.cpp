@@ -191,6 +191,7 @@ TEST_F(RelayLink, AnAnswerLargerThanTheClientsSocketArrivesWholeAndInOrder) {
   EXPECT_TRUE(got == std::vector<uint8_t>(answer.begin(), answer.end()));
   ASSERT_TRUE(result_.has_value());
   EXPECT_EQ(result_->end, RelayEnd::Released);
+  EXPECT_EQ(relay_->operations_on_heap(), 0u) << "every read and write fit in the relay's own memory";
 }
 
 }  // namespace

@@ -43,10 +43,14 @@ inline size_t read_available(int fd) {
   return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
-// Runs `io` until `done()` holds, for two seconds at most.
+// Runs `io` until `done()` holds, for two seconds at most. A loop that ran out
+// of work stops; it is restarted for what the test starts next.
 template <class Done>
 void run_until(asio::io_context& io, Done done) {
-  for (int i = 0; i < 400 && !done(); ++i) io.run_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 400 && !done(); ++i) {
+    if (io.stopped()) io.restart();
+    io.run_for(std::chrono::milliseconds(5));
+  }
 }
 
 }  // namespace breakwater::session::relay_testing
