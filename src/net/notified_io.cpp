@@ -34,6 +34,24 @@ IoResult read_now(Socket& socket, asio::mutable_buffer buffer) {
   }
 }
 
+bool take_back_read(Socket& socket, const void* op) {
+  SocketImpl& impl = SocketInternals::of(socket).get_implementation();
+  Reactor::per_descriptor_data data = impl.reactor_data_;
+  if (data == nullptr) return false;
+  reactor_op* taken = nullptr;
+  {
+    asio::detail::conditionally_enabled_mutex::scoped_lock lock(data->*member(DescriptorLock{}));
+    auto& queue = (data->*member(OperationQueues{}))[Reactor::read_op];
+    if (queue.front() == nullptr || static_cast<const void*>(queue.front()) != op) return false;
+    taken = queue.front();
+    queue.pop();
+  }
+  // A queued operation counts as the loop's outstanding work until it completes.
+  asio::use_service<asio::detail::scheduler>(asio::query(socket.get_executor(), asio::execution::context)).work_finished();
+  taken->destroy();  // frees it without calling its handler
+  return true;
+}
+
 size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error) {
   SocketImpl& impl = SocketInternals::of(socket).get_implementation();
   if (!non_blocking(impl)) return 0;  // the asynchronous write sets it up

@@ -53,6 +53,17 @@ struct ExposeMember {
   friend typename Tag::type member(Tag) { return Member; }
 };
 template struct ExposeMember<TrySpeculativeFlags, &Reactor::descriptor_state::try_speculative_>;
+// ... and its queues of operations waiting for epoll, with their lock.
+struct OperationQueues {
+  using type = asio::detail::op_queue<reactor_op> (Reactor::descriptor_state::*)[Reactor::max_ops];
+  friend type member(OperationQueues);
+};
+template struct ExposeMember<OperationQueues, &Reactor::descriptor_state::op_queue_>;
+struct DescriptorLock {
+  using type = asio::detail::conditionally_enabled_mutex Reactor::descriptor_state::*;
+  friend type member(DescriptorLock);
+};
+template struct ExposeMember<DescriptorLock, &Reactor::descriptor_state::mutex_>;
 
 // Per-operation cancellation (the relay's `||` cancels the losing side's read).
 class Cancellation {
@@ -166,6 +177,13 @@ inline bool maybe_readable(Socket& socket) {
 // so that the next asynchronous read waits for epoll. Safe because a worker's
 // io_context runs on its one thread: no epoll event is taken in between.
 IoResult read_now(Socket& socket, asio::mutable_buffer buffer);
+
+// Takes back a read or wait started with the operations below that is still
+// queued for epoll, `op` being where its memory starts: it is destroyed, and its
+// handler never runs. False when the reactor has already performed it (its
+// handler runs as usual). Saves the relay a cancel, a posted completion and a
+// pass of the event loop when a link ends with the client's read pending.
+bool take_back_read(Socket& socket, const void* op);
 
 // Sends what the socket takes now, without waiting; `error` is set on failure.
 size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error);

@@ -34,6 +34,8 @@ class OpMemory {
     ::operator delete(block);
   }
   bool in_use() const { return in_use_; }
+  // Where the operation in the room starts.
+  const void* room() const { return room_; }
   // How many operations did not fit, or came while the room was taken.
   size_t spilled() const { return spilled_; }
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "net/notified_io.hpp"
 #include "protocol/backend_messages.hpp"
 
 namespace breakwater::session {
@@ -186,10 +187,18 @@ void Relay::start_write(Pending& pending, bool client_side, net::Stream& stream,
 void Relay::end_link(RelayEnd end) {
   if (end_) return;
   end_ = end;
-  // Whichever direction ends first ends the link; the other one stops. A read it
-  // had already completed still arrives, and its client bytes are kept.
+  // Whichever direction ends first ends the link; the other one stops. A read
+  // still queued for epoll (the client's, at most links' end) is taken back at
+  // once; anything else is stopped and completes later. A read it had already
+  // completed still arrives, and its client bytes are kept.
   for (Pending* pending : {&client_pending_, &server_pending_}) {
-    if (pending->active) pending->stream->stop_started(pending->tls_stop);
+    if (!pending->active) continue;
+    if (pending->step == Step::Read && pending->stream->plain() && pending->memory.in_use() &&
+        net::take_back_read(pending->stream->socket(), pending->memory.room())) {
+      pending->active = false;
+      continue;
+    }
+    pending->stream->stop_started(pending->tls_stop);
   }
 }
 

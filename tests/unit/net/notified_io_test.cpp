@@ -14,6 +14,7 @@
 #include <string>
 
 #include "net/notified_io.hpp"
+#include "net/op_memory.hpp"
 
 namespace breakwater::net {
 namespace {
@@ -179,6 +180,56 @@ TEST(NotifiedIo, AWaitingReadCanBeCancelledAndTheSocketStillWorks) {
   pair.settle();
   ASSERT_TRUE(after.done);
   EXPECT_EQ(after.bytes, "later");
+}
+
+// A handler whose operation lives in an OpMemory, so that its address is known.
+struct RecordingHandler {
+  using allocator_type = OpAllocator<void>;
+  OpMemory* memory;
+  bool* called;
+  allocator_type get_allocator() const noexcept { return allocator_type(memory); }
+  void operator()(asio::error_code, size_t) const { *called = true; }
+};
+
+TEST(NotifiedIo, AQueuedReadIsTakenBackWithoutItsHandler) {
+  SocketPair pair;
+  char buffer[16];
+  ASSERT_TRUE(read_one_byte(pair, buffer));  // drains the socket: the next read is queued for epoll
+  OpMemory memory;
+  bool called = false;
+  async_read_notified(*pair.socket, asio::buffer(buffer), RecordingHandler{&memory, &called});
+  pair.settle();
+  ASSERT_TRUE(memory.in_use());
+  EXPECT_TRUE(take_back_read(*pair.socket, memory.room()));
+  EXPECT_FALSE(memory.in_use()) << "its memory went back";
+  EXPECT_FALSE(take_back_read(*pair.socket, memory.room())) << "nothing is queued any more";
+  // Its work went with it: the loop runs out of work and stops.
+  pair.io.restart();
+  EXPECT_EQ(pair.io.run_for(200ms), 0u);
+  EXPECT_TRUE(pair.io.stopped()) << "the loop still counts the read as outstanding work";
+  EXPECT_FALSE(called);
+
+  // Bytes sent afterwards wait in the socket for the next read.
+  pair.peer_sends("next");
+  ReadOutcome after;
+  start_read(pair, buffer, after);
+  pair.settle();
+  ASSERT_TRUE(after.done);
+  EXPECT_EQ(after.bytes, "next");
+}
+
+TEST(NotifiedIo, AReadAlreadyPerformedIsNotTakenBack) {
+  SocketPair pair;
+  char buffer[16];
+  ASSERT_TRUE(read_one_byte(pair, buffer));
+  pair.peer_sends("x");
+  pair.settle();  // epoll reports the bytes: the next read is performed as it starts
+  OpMemory memory;
+  bool called = false;
+  async_read_notified(*pair.socket, asio::buffer(buffer), RecordingHandler{&memory, &called});
+  EXPECT_FALSE(take_back_read(*pair.socket, memory.room())) << "its completion is already on its way";
+  pair.settle();
+  EXPECT_TRUE(called);
 }
 
 TEST(NotifiedIo, SendNowWritesWhatTheSocketTakes) {
