@@ -55,18 +55,18 @@ class ClientSession final : public WatchedSession, public KillableSession {
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
 
-  asio::awaitable<void> run() {
+  // Not coroutines: each hands back its step's own coroutine, so that resuming
+  // costs no frame of its own; run_session() then parks the session or ends it.
+  asio::awaitable<Result<RelayResult, ClientError>> start() {
     admitted_ = context_->clients->try_admit(config_.max_client_conn);
-    auto outcome = co_await serve();
-    if (!parked_) co_await finish(outcome);
+    return serve();
   }
-
   // Carries on after a park, once the client's socket is readable (or closed).
-  asio::awaitable<void> resume() {
+  asio::awaitable<Result<RelayResult, ClientError>> resume() {
     parked_ = false;
-    auto outcome = co_await relay_transactions(true);
-    if (!parked_) co_await finish(outcome);
+    return relay_transactions(true);
   }
+  asio::awaitable<void> end(const Result<RelayResult, ClientError>& outcome) { return finish(outcome); }
 
   // The client went idle between transactions: its coroutines have returned and
   // it waits with no frame and no buffer (DESIGN.md, per-client memory).
@@ -180,7 +180,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
           co_return RelayResult{};
         }
         const bool readable = std::exchange(resumed, false);
-        if (!co_await relay().wait_for_client(readable)) {
+        if (!relay().client_message_ready() && !co_await relay().wait_for_client(readable)) {
           co_return RelayResult{relay_->client_terminated() ? RelayEnd::ClientTerminated : RelayEnd::ClientGone};
         }
         auto linked = co_await link();
@@ -554,12 +554,13 @@ void park(std::unique_ptr<ClientSession> session);
 // A session's coroutines run from login (or from a park) to the session's end or
 // its next park; while parked, the socket's wait handler owns the session.
 asio::awaitable<void> run_session(std::unique_ptr<ClientSession> session, bool resuming) {
-  if (resuming) {
-    co_await session->resume();
-  } else {
-    co_await session->run();
+  auto step = resuming ? session->resume() : session->start();
+  auto outcome = co_await std::move(step);
+  if (session->parked()) {
+    park(std::move(session));
+    co_return;
   }
-  if (session->parked()) park(std::move(session));
+  co_await session->end(outcome);
 }
 
 void park(std::unique_ptr<ClientSession> session) {

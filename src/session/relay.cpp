@@ -97,6 +97,21 @@ void Relay::ready_for_query(char status) {
   }
 }
 
+bool Relay::client_message_ready() {
+  if (from_client_.bytes().size() < protocol::kHeaderSize) {
+    net::IoResult read = client_->read_now(from_client_.free_space());
+    auto [ec, n] = read;
+    if (ec) {
+      from_client_.give_back();  // an idle client holds no buffer while it waits
+      return false;
+    }
+    from_client_.filled(n);
+    count(pool::PoolStats::Received, n);
+  }
+  auto bytes = from_client_.bytes();
+  return bytes.size() >= protocol::kHeaderSize && !(bytes[0] == 'X' && client_scanner_.at_boundary());
+}
+
 asio::awaitable<bool> Relay::wait_for_client(bool readable) {
   bool retried_wait = false;
   // A complete message already waiting (pipelined) needs no read.

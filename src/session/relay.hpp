@@ -93,6 +93,9 @@ class Relay {
   // client left (or sent only Terminate: then client_terminated() is true).
   // `readable`: the socket is known to have bytes (or to have failed), so read at once.
   asio::awaitable<bool> wait_for_client(bool readable = false);
+  // wait_for_client's way without waiting: true when a message's header is read
+  // (a Terminate alone is left to wait_for_client).
+  bool client_message_ready();
   // Nothing of the client's is held: its session may park on the bare socket.
   bool client_idle() const { return from_client_.empty() && !client_->has_buffered_input(); }
   bool client_terminated() const { return client_terminated_; }
