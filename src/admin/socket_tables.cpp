@@ -75,12 +75,13 @@ ResultSet show_sockets(SocketListing listing, const session::ClientRegistry& cli
       std::string state_name = state == State::Waiting ? "waiting" : (linked ? "active" : "idle");
       if (buffers) state_name = state == State::Waiting ? "cl_waiting" : "cl_active";
       add_row(rs,
-              {text("C"), text(client->user), text(client->database), text("none"), text(state_name),
-               text(client->addr), number(client->port), text(client->local_addr), number(client->local_port),
+              {text("C"), text(client->user.str()), text(client->database.str()), text("none"), text(state_name),
+               text(client->addr.text()), number(client->addr.port()), text(client->local_addr.text()),
+               number(client->local_addr.port()),
                text(timestamp_text(client->connect_time)), text(timestamp_text(request)), number(waited / 1000000),
                number(waited % 1000000), number(0), text(fmt::format("C-{:#x}", client->id)),
-               text(linked ? fmt::format("S-{:#x}", server) : std::string()), number(0), text(client->tls),
-               text(client->application_name), number(0), number(static_cast<int64_t>(client->id))},
+               text(linked ? fmt::format("S-{:#x}", server) : std::string()), number(0), text(client->tls_text()),
+               text(client->application_name.str()), number(0), number(static_cast<int64_t>(client->id))},
               buffers);
     }
   }
@@ -101,7 +102,7 @@ ResultSet show_sockets(SocketListing listing, const session::ClientRegistry& cli
                  text(connected), text(connected), number(0), number(0),
                  number(pool->needs_close(server) ? 1 : 0), text(fmt::format("S-{:#x}", server.id)),
                  text(linked ? fmt::format("C-{:#x}", user->second->id) : std::string()), number(server.remote_pid),
-                 text(server.tls), text(linked ? user->second->application_name : std::string()), number(0),
+                 text(server.tls), text(linked ? user->second->application_name.str() : std::string()), number(0),
                  number(static_cast<int64_t>(server.id))},
                 buffers);
       }
@@ -133,9 +134,9 @@ ResultSet show_fds(const session::ClientRegistry& clients, const pool::PoolRegis
     for (const auto& view : pool->servers()) server_fds[view.info->id] = view.info->fd;
   }
   std::map<uint64_t, int> client_fd_of_server;
-  auto row = [&](int fd, const char* task, const std::string& user, const std::string& database,
+  auto row = [&](int fd, const char* task, std::string_view user, std::string_view database,
                  const std::string& addr, int port, int link) {
-    rs.add_row({number(fd), text(task), text(user), text(database), text(addr), number(port), null(),
+    rs.add_row({number(fd), text(task), text(std::string(user)), text(std::string(database)), text(addr), number(port), null(),
                 number(link), null(), null(), null(), null(), null(), null(), null()});
   };
   for (const auto& client : records) {
@@ -143,7 +144,7 @@ ResultSet show_fds(const session::ClientRegistry& clients, const pool::PoolRegis
     auto it = server != 0 ? server_fds.find(server) : server_fds.end();
     int link = it != server_fds.end() ? it->second : 0;
     if (link != 0) client_fd_of_server[server] = client->fd;
-    row(client->fd, "client", client->user, client->database, client->addr, client->port, link);
+    row(client->fd, "client", client->user, client->database, client->addr.text(), client->addr.port(), link);
   }
   for (const auto& pool : pools.pools()) {
     for (const auto& view : pool->servers()) {

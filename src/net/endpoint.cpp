@@ -17,35 +17,65 @@ Endpoint unix_endpoint(const std::string& path) {
   return Endpoint(asio::local::stream_protocol::endpoint(path));
 }
 
-namespace {
-std::pair<std::string, int> address_of(const Endpoint& endpoint) {
+SocketAddress address_of(const Endpoint& endpoint) {
+  SocketAddress result;
   const sockaddr* address = endpoint.data();
   if (address->sa_family == AF_INET) {
-    asio::ip::tcp::endpoint tcp;
-    std::memcpy(tcp.data(), address, sizeof(sockaddr_in));
-    return {tcp.address().to_string(), tcp.port()};
+    const auto* in = reinterpret_cast<const sockaddr_in*>(address);
+    result.kind_ = SocketAddress::Kind::V4;
+    result.port_ = ntohs(in->sin_port);
+    std::memcpy(result.bytes_.data(), &in->sin_addr, 4);
+  } else if (address->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
+    result.kind_ = SocketAddress::Kind::V6;
+    result.port_ = ntohs(in6->sin6_port);
+    std::memcpy(result.bytes_.data(), in6->sin6_addr.s6_addr, 16);
+  } else {
+    result.kind_ = SocketAddress::Kind::Unix;
   }
-  if (address->sa_family == AF_INET6) {
-    asio::ip::tcp::endpoint tcp;
-    std::memcpy(tcp.data(), address, sizeof(sockaddr_in6));
-    return {tcp.address().to_string(), tcp.port()};
-  }
-  return {"unix", 0};
+  return result;
 }
-}  // namespace
 
-std::pair<std::string, int> peer_address(const Socket& socket) {
+SocketAddress SocketAddress::peer_of(const Socket& socket) {
   asio::error_code ec;
   Endpoint remote = socket.remote_endpoint(ec);
-  if (ec) return {"?", 0};
-  return address_of(remote);
+  return ec ? SocketAddress() : address_of(remote);
+}
+
+SocketAddress SocketAddress::local_of(const Socket& socket) {
+  asio::error_code ec;
+  Endpoint local = socket.local_endpoint(ec);
+  return ec ? SocketAddress() : address_of(local);
+}
+
+std::string SocketAddress::text() const {
+  switch (kind_) {
+    case Kind::V4: {
+      asio::ip::address_v4::bytes_type v4;
+      std::memcpy(v4.data(), bytes_.data(), v4.size());
+      return asio::ip::address_v4(v4).to_string();
+    }
+    case Kind::V6: {
+      asio::ip::address_v6::bytes_type v6;
+      std::memcpy(v6.data(), bytes_.data(), v6.size());
+      return asio::ip::address_v6(v6).to_string();
+    }
+    case Kind::Unix:
+      return "unix";
+    case Kind::Unknown:
+      break;
+  }
+  return "?";
+}
+
+std::pair<std::string, int> peer_address(const Socket& socket) {
+  SocketAddress address = SocketAddress::peer_of(socket);
+  return {address.text(), address.port()};
 }
 
 std::pair<std::string, int> local_address(const Socket& socket) {
-  asio::error_code ec;
-  Endpoint local = socket.local_endpoint(ec);
-  if (ec) return {"?", 0};
-  return address_of(local);
+  SocketAddress address = SocketAddress::local_of(socket);
+  return {address.text(), address.port()};
 }
 
 std::string describe_peer(const Socket& socket) {

@@ -22,6 +22,26 @@ std::string describe_address(const std::string& address, int port);
 std::pair<std::string, int> peer_address(const Socket& socket);
 std::pair<std::string, int> local_address(const Socket& socket);
 
+// One end of a socket, kept as bytes (20) rather than text: every idle client's
+// record holds two, and a string would take 32 each plus the port.
+class SocketAddress {
+ public:
+  static SocketAddress peer_of(const Socket& socket);
+  static SocketAddress local_of(const Socket& socket);
+
+  // "127.0.0.1", "::1", "unix" for a unix-domain socket, "?" when it was unknown.
+  std::string text() const;
+  int port() const { return port_; }
+
+ private:
+  enum class Kind : uint8_t { Unknown, Unix, V4, V6 };
+  Kind kind_ = Kind::Unknown;
+  uint16_t port_ = 0;
+  std::array<uint8_t, 16> bytes_{};
+
+  friend SocketAddress address_of(const Endpoint& endpoint);
+};
+
 // Who is at the other end, for access rules: a unix-socket peer's user id, or a TCP
 // peer's address bytes (an IPv4-mapped IPv6 address is given as IPv4).
 struct PeerIdentity {

@@ -163,6 +163,12 @@ void start(Socket& socket, ReadPart::Perform perform, asio::mutable_buffer buffe
 
 }  // namespace notified_detail
 
+// The size and alignment of a read or wait's operation for a handler of type Handler.
+template <class Handler>
+inline constexpr std::size_t wait_operation_size = sizeof(notified_detail::Op<Handler, Socket::executor_type>);
+template <class Handler>
+inline constexpr std::size_t wait_operation_align = alignof(notified_detail::Op<Handler, Socket::executor_type>);
+
 // False when epoll has reported nothing on the socket since a read found it
 // empty: it has no bytes and has not hung up, and looking (recv) would be wasted.
 inline bool maybe_readable(Socket& socket) {
@@ -200,7 +206,8 @@ auto async_read_notified(Socket& socket, asio::mutable_buffer buffer, Token&& to
 }
 
 // Completes once the socket has bytes to read, or has failed or hung up.
-// Signature: void(asio::error_code, size_t), the size always 0.
+// Signature: void(asio::error_code, size_t), the size always 0. A handler that
+// brings its own memory (see op_memory.hpp) needs wait_operation_size<Handler>.
 template <class Token>
 auto async_wait_readable(Socket& socket, Token&& token) {
   return asio::async_initiate<Token, void(asio::error_code, std::size_t)>(

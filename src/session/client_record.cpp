@@ -9,8 +9,8 @@ namespace breakwater::session {
 std::shared_ptr<ClientRecord> new_client_record(const net::Socket& socket, uint64_t id) {
   auto record = std::make_shared<ClientRecord>();
   record->id = id;
-  std::tie(record->addr, record->port) = net::peer_address(socket);
-  std::tie(record->local_addr, record->local_port) = net::local_address(socket);
+  record->addr = net::SocketAddress::peer_of(socket);
+  record->local_addr = net::SocketAddress::local_of(socket);
   record->connect_time = std::chrono::system_clock::now();
   record->fd = static_cast<int>(const_cast<net::Socket&>(socket).native_handle());
   record->request_time_us.store(wall_clock_us(), std::memory_order_relaxed);

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "base/compact_string.hpp"
+#include "net/endpoint.hpp"
 #include "net/socket.hpp"
 #include "protocol/backend_messages.hpp"
 
@@ -28,20 +30,20 @@ class KillableSession {
   ~KillableSession() = default;
 };
 
+// Every idle client keeps one: its fields are ordered and typed to keep it small
+// (names in 16 bytes, addresses as bytes, the rarely set TLS description out of line).
 struct ClientRecord {
   enum class State : int { Idle, Active, Waiting };
 
   uint64_t id = 0;
-  std::string user, database, addr, local_addr, tls, application_name;
-  int port = 0, local_port = 0;
-  int fd = -1;  // the socket's descriptor (SHOW FDS)
+  base::CompactString user, database, application_name;
+  std::unique_ptr<const std::string> tls;  // "TLSv1.3/<cipher>"; null: plain
   std::chrono::system_clock::time_point connect_time{};
   // The session's worker, and the session while it runs: written and read on that
   // worker's thread only, where kill_client() goes to reach it.
   asio::io_context* home = nullptr;
   KillableSession* session = nullptr;
 
-  std::atomic<State> state{State::Idle};
   std::atomic<int64_t> request_time_us{0};  // wall clock, since the epoch
   std::atomic<int64_t> wait_since_us{0};    // wall clock; meaningful while Waiting
   std::atomic<uint64_t> linked_server{0};   // the server's id while Active
@@ -51,6 +53,11 @@ struct ClientRecord {
   std::shared_ptr<const pool::Pool> pool;
   std::atomic<uint64_t> linked_server_key{0};
 
+  net::SocketAddress addr, local_addr;
+  int fd = -1;  // the socket's descriptor (SHOW FDS)
+  std::atomic<State> state{State::Idle};
+
+  std::string tls_text() const { return tls ? *tls : std::string(); }
   void link_server(protocol::BackendKeyData key) {
     linked_server_key.store(uint64_t{key.process_id} << 32 | key.secret_key, std::memory_order_release);
   }

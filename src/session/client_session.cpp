@@ -9,7 +9,7 @@
 #include "config/values.hpp"
 #include "net/endpoint.hpp"
 #include "net/notified_io.hpp"
-#include "net/plain_allocator.hpp"
+#include "net/op_memory.hpp"
 #include "net/socket_options.hpp"
 #include "protocol/sqlstate.hpp"
 #include "session/cancel.hpp"
@@ -34,13 +34,18 @@ std::atomic<uint64_t> next_client_id{1};
 // What the console reports as server_version: drivers and psql read it as PgBouncer's.
 constexpr const char* kConsoleServerVersion = "1.25.0/bouncer";
 
+// Room for a parked client's wait on its socket, inside its session: the wait
+// costs no allocation, and no heap block of its own for as long as the client
+// idles. The static_assert at ResumeParked keeps it large enough.
+constexpr size_t kParkRoom = 104;
+using ParkMemory = net::BasicOpMemory<kParkRoom, alignof(void*)>;
+
 class ClientSession final : public WatchedSession, public KillableSession {
  public:
   ClientSession(net::Worker& worker, net::Socket socket, std::shared_ptr<const SessionContext> context)
       : worker_(worker),
         connection_(std::move(socket)),
         context_(std::move(context)),
-        config_(*context_->config),
         record_(new_client_record(connection_.socket(), next_client_id.fetch_add(1, std::memory_order_relaxed))),
         started_(Clock::now()) {
     record_->home = &worker_.io();
@@ -50,7 +55,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     record_->session = nullptr;
     unwatch();
     if (pool_) pool_->client_left();
-    if (counted_in_quota_) context_->clients->quota().leave(record_->database, record_->user);
+    if (counted_in_quota_) context_->clients->quota().leave(record_->database.str(), record_->user.str());
   }
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -58,7 +63,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // Not coroutines: each hands back its step's own coroutine, so that resuming
   // costs no frame of its own; run_session() then parks the session or ends it.
   asio::awaitable<Result<RelayResult, ClientError>> start() {
-    admitted_ = context_->clients->try_admit(config_.max_client_conn);
+    admitted_ = context_->clients->try_admit(config().max_client_conn);
     return serve();
   }
   // Carries on after a park, once the client's socket is readable (or closed).
@@ -73,6 +78,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   bool parked() const { return parked_; }
   net::Socket& socket() { return connection_.socket(); }
   net::Worker& worker() { return worker_; }
+  ParkMemory& park_memory() { return park_memory_; }
 
  private:
   // The story of a session; any step's error ends it. Login and relaying are
@@ -82,7 +88,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // pooled client hands what it holds to the relay, which reads from then on.
   asio::awaitable<Result<RelayResult, ClientError>> serve() {
     pool::MessageStream messages(connection_, protocol::Direction::Frontend,
-                                 static_cast<uint32_t>(config_.max_packet_size));
+                                 static_cast<uint32_t>(config().max_packet_size));
     auto login = co_await log_in(messages);
     if (!login) co_return unexpected(std::move(login.error()));
     if (*login == Login::Console) co_return co_await serve_console(messages);
@@ -105,20 +111,22 @@ class ClientSession final : public WatchedSession, public KillableSession {
     if (!admitted_) {
       co_return unexpected(ClientError{sqlstate::kTooManyConnections, "no more connections allowed (max_client_conn)"});
     }
-    auto params = check_startup_parameters(request->startup, config_);
+    auto params = check_startup_parameters(request->startup, config());
     if (!params) co_return unexpected(params.error());
     // Set before the record is published (registered), as its fixed fields must be.
-    record_->user = std::move(params->user);
-    record_->database = std::move(params->database);
+    record_->user = params->user;
+    record_->database = params->database;
     for (const auto& [name, value] : params->tracked) {
       if (name == "application_name") record_->application_name = value;
     }
-    if (on_tls_) record_->tls = connection_.tls()->version() + "/" + connection_.tls()->cipher();
-    const std::string& database = record_->database;
-    const std::string& user = record_->user;
-    if (config_.log_connections) {
+    if (on_tls_) {
+      record_->tls = std::make_unique<const std::string>(connection_.tls()->version() + "/" + connection_.tls()->cipher());
+    }
+    const std::string& database = params->database;
+    const std::string& user = params->user;
+    if (config().log_connections) {
       BW_LOG_INFO("{} login attempt: db={} user={} tls={}", log_prefix(), database, user,
-                  on_tls_ ? record_->tls : std::string("no"));
+                  on_tls_ ? record_->tls_text() : std::string("no"));
     }
     if (!on_tls_ && tls != nullptr && tls->required(unix_socket)) {
       co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "SSL required"});
@@ -128,21 +136,21 @@ class ClientSession final : public WatchedSession, public KillableSession {
       co_return unexpected(ClientError{sqlstate::kProtocolViolation, "database does not allow connections: " + database});
     }
     if (auto refused = context_->clients->quota().try_join(database, user,
-                                                           database_client_limit(config_, database),
-                                                           user_client_limit(config_, user))) {
+                                                           database_client_limit(config(), database),
+                                                           user_client_limit(config(), user))) {
       co_return unexpected(ClientError{sqlstate::kTooManyConnections, refusal_message(*refused)});
     }
     counted_in_quota_ = true;
     auto pool = context_->pools->find_or_create(database, user);
     if (!pool) co_return unexpected(pool.error());
-    pool_ = std::move(*pool);
-    record_->pool = pool_;
+    pool_ = pool->get();
+    record_->pool = std::move(*pool);  // keeps the pool alive for as long as the session
     pool_->client_joined();
     stats_ = &pool_->stats().slot(worker_.id());
     const std::string* secret = context_->users ? context_->users->find(user) : nullptr;
     std::optional<std::string> looked_up;
-    if (secret == nullptr && config_.auth_type != config::AuthType::Any) {
-      auto found = co_await look_up_user(*context_->pools, config_, database, user, worker_);
+    if (secret == nullptr && config().auth_type != config::AuthType::Any) {
+      auto found = co_await look_up_user(*context_->pools, config(), database, user, worker_);
       if (!found) co_return unexpected(found.error());
       if (*found && (*found)->secret) {
         looked_up = (*found)->secret;
@@ -152,13 +160,13 @@ class ClientSession final : public WatchedSession, public KillableSession {
     }
     ClientOrigin origin{{}, on_tls_, database, user, {}};
     // Only hba rules look at the peer: other logins (connection storms) skip the syscalls.
-    if (config_.auth_type == config::AuthType::Hba) origin.peer = net::peer_identity(connection_.socket());
+    if (config().auth_type == config::AuthType::Hba) origin.peer = net::peer_identity(connection_.socket());
     if (on_tls_) origin.certificate_name = connection_.tls()->verified_peer_common_name();
-    auto authenticated = co_await authenticate_client(messages, config_, secret, context_->hba.get(), origin);
+    auto authenticated = co_await authenticate_client(messages, config(), secret, context_->hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
     if (authenticated->scram_keys) pool_->remember_scram_keys(*authenticated->scram_keys);
     login_done_ = true;
-    logged_in_at_ = Clock::now();
+    quiet_since_ = Clock::now();
 
     relay().push_client_bytes(messages.pending());
     messages.clear_pending();
@@ -198,14 +206,15 @@ class ClientSession final : public WatchedSession, public KillableSession {
     auto listed = [&](const std::vector<std::string>& names) {
       return std::find(names.begin(), names.end(), record_->user) != names.end();
     };
-    const bool admin = listed(config_.admin_users);
-    const bool stats = listed(config_.stats_users) || config_.auth_type == config::AuthType::Any;
+    const bool admin = listed(config().admin_users);
+    const bool stats = listed(config().stats_users) || config().auth_type == config::AuthType::Any;
     if (!admin && !stats) co_return unexpected(ClientError{sqlstate::kInvalidAuthorization, "not allowed"});
-    const std::string* secret = context_->users ? context_->users->find(record_->user) : nullptr;
-    ClientOrigin origin{{}, on_tls_, record_->database, record_->user, {}};
-    if (config_.auth_type == config::AuthType::Hba) origin.peer = net::peer_identity(connection_.socket());
+    const std::string user = record_->user.str();
+    const std::string* secret = context_->users ? context_->users->find(user) : nullptr;
+    ClientOrigin origin{{}, on_tls_, record_->database.str(), user, {}};
+    if (config().auth_type == config::AuthType::Hba) origin.peer = net::peer_identity(connection_.socket());
     if (on_tls_) origin.certificate_name = connection_.tls()->verified_peer_common_name();
-    auto authenticated = co_await authenticate_client(messages, config_, secret, context_->hba.get(), origin);
+    auto authenticated = co_await authenticate_client(messages, config(), secret, context_->hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
     login_done_ = true;
     unwatch();  // the console's clients have no session timeouts
@@ -223,7 +232,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     protocol::write_ready_for_query(out, 'I');
     auto written = co_await messages.write(out);
     if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
-    ConsoleClient who{record_->id, record_->user, admin};  // not a temporary inside co_await: GCC 12 frees it twice
+    ConsoleClient who{record_->id, user, admin};  // not a temporary inside co_await: GCC 12 frees it twice
     co_await context_->console->serve(messages, std::move(who));
     co_return RelayResult{RelayEnd::ClientTerminated};
   }
@@ -252,7 +261,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     stats_->add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                                       Clock::now() - asked).count()));
     if (in_line_with_client()) co_return Result<void, ClientError>{};  // most links: nothing to compare
-    auto synced = co_await sync_parameters(lease_.server(), client_params_.list(), config_);
+    auto synced = co_await sync_parameters(lease_.server(), client_params_.list(), config());
     if (!synced) co_return unexpected(synced.error());
     // The server reports values in its own spelling ("utf-8" becomes "UTF8"):
     // keep those, so the next link compares like with like.
@@ -316,7 +325,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     if (!login_done_) {
       activity.phase = SessionActivity::Phase::LoggingIn;
       activity.connected_at = started_;
-      if (expired_timeout(client_timeouts(config, record_->user), activity, now)) {
+      if (expired_timeout(client_timeouts(config, record_->user.str()), activity, now)) {
         // The pending login step fails on the closed socket; finish() says why in the log.
         login_timed_out_ = true;
         asio::error_code ignored;
@@ -327,7 +336,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     switch (state_) {
       case ClientRecord::State::Idle:
         activity.phase = SessionActivity::Phase::Idle;
-        activity.idle_since = std::max({logged_in_at_, parked_query_start_, relay_ ? relay_->query_start() : Clock::time_point{}});
+        activity.idle_since = std::max(quiet_since_, relay_ ? relay_->query_start() : Clock::time_point{});
         break;
       case ClientRecord::State::Waiting:
         activity.phase = SessionActivity::Phase::Waiting;
@@ -342,7 +351,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
         activity.transaction_start = relay_->transaction_start();
         break;
     }
-    if (const char* reason = expired_timeout(client_timeouts(config, record_->user), activity, now)) end_for(reason);
+    if (const char* reason = expired_timeout(client_timeouts(config, record_->user.str()), activity, now)) end_for(reason);
   }
 
   // Ends the session for `reason`, which finish() tells the client. A linked
@@ -417,13 +426,13 @@ class ClientSession final : public WatchedSession, public KillableSession {
     pool::ParameterMap reported;
     if (cached) {
       reported = std::move(*cached);
-      client_params_ = WantedParameters(report_from_cache(reported, startup_values, tracked_parameter_names(config_)));
+      client_params_ = WantedParameters(report_from_cache(reported, startup_values, tracked_parameter_names(config())));
     } else {
       client_params_ = WantedParameters(startup_values);  // link() syncs the server to these
       auto linked = co_await link();
       if (!linked) co_return unexpected(linked.error());
       reported = lease_->params;
-      client_params_ = WantedParameters(with_reported_values(client_params_.list(), reported, tracked_parameter_names(config_)));
+      client_params_ = WantedParameters(with_reported_values(client_params_.list(), reported, tracked_parameter_names(config())));
       if (policy() != ReleasePolicy::Never && !unlink_at_once()) co_await return_server(true, true);
     }
     protocol::ByteBuffer out;
@@ -451,7 +460,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     const std::string& reason = end.reason;
     const std::optional<ClientError>& tell_client = end.tell_client;
     if (tell_client && connection_.is_open()) {
-      if (config_.log_pooler_errors) BW_LOG_WARN("{} pooler error: {}", log_prefix(), tell_client->message);
+      if (config().log_pooler_errors) BW_LOG_WARN("{} pooler error: {}", log_prefix(), tell_client->message);
       protocol::ByteBuffer out;
       protocol::write_error_response(out, tell_client->spec());
       co_await connection_.write(asio::buffer(out));
@@ -461,7 +470,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     if (admitted_) context_->clients->leave();
     co_await return_server(end.server_reusable, !pool_ || policy() == ReleasePolicy::Never ||
                                                 pool_->settings().server_reset_query_always);
-    if (config_.log_disconnections && !is_cancel_ && (login_done_ || !reason.empty())) {
+    if (config().log_disconnections && !is_cancel_ && (login_done_ || !reason.empty())) {
       auto age = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count();
       BW_LOG_INFO("{} closing because: {} (age={}s)", log_prefix(), reason, age);
     }
@@ -470,14 +479,14 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // server_reset_query runs before another client may have the server (session
   // pooling, or any mode with server_reset_query_always).
   bool must_reset(bool reusable, bool reset) const {
-    return reusable && reset && !config_.server_reset_query.empty();
+    return reusable && reset && !config().server_reset_query.empty();
   }
   asio::awaitable<void> return_server(bool reusable, bool reset) {
     if (!lease_) co_return;
     record_->unlink_server();
     if (must_reset(reusable, reset)) {
-      auto done = co_await pool::run_simple_query(lease_.server(), config_.server_reset_query,
-                                                  static_cast<uint32_t>(config_.max_packet_size));
+      auto done = co_await pool::run_simple_query(lease_.server(), config().server_reset_query,
+                                                  static_cast<uint32_t>(config().max_packet_size));
       if (!done) {
         BW_LOG_WARN("S-{:#x}: server_reset_query failed: {}", lease_->id, done.error());
         reusable = false;
@@ -492,7 +501,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
 
   // "C-0x2a: db/user@127.0.0.1:5000" once the startup named them; written only when a line is logged.
   std::string log_prefix() const {
-    std::string peer = net::describe_address(record_->addr, record_->port);
+    std::string peer = net::describe_address(record_->addr.text(), record_->addr.port());
     if (record_->user.empty()) return "C-" + std::to_string(record_->id) + ": " + peer;
     return base::connection_prefix('C', record_->id, record_->database, record_->user, peer);
   }
@@ -502,40 +511,43 @@ class ClientSession final : public WatchedSession, public KillableSession {
   Relay& relay() {
     if (!relay_) {
       relay_ = take_relay(connection_, worker_.buffers(),
-                          RelayOptions{static_cast<size_t>(config_.pkt_buf),
-                                       std::max<size_t>(16 * 1024, static_cast<size_t>(config_.pkt_buf)),
-                                       static_cast<uint32_t>(config_.max_packet_size)});
+                          RelayOptions{static_cast<size_t>(config().pkt_buf),
+                                       std::max<size_t>(16 * 1024, static_cast<size_t>(config().pkt_buf)),
+                                       static_cast<uint32_t>(config().max_packet_size)});
       relay_->count_into(stats_);
     }
     return *relay_;
   }
   void park_relay() {
-    parked_query_start_ = std::max(parked_query_start_, relay_->query_start());
+    quiet_since_ = std::max(quiet_since_, relay_->query_start());
     return_relay(std::move(relay_));
   }
 
+  const config::Config& config() const { return *context_->config; }
+
+  // Ordered to leave no padding: every idle client keeps one (per-client memory).
   net::Worker& worker_;
   net::Stream connection_;
   std::shared_ptr<const SessionContext> context_;
-  const config::Config& config_;
   // Who the client is (id, addresses, user, database), shared with SHOW CLIENTS.
   std::shared_ptr<ClientRecord> record_;
-  bool killed_ = false;
-  Clock::time_point started_;
   WantedParameters client_params_;  // what every server linked to this client must have
-  std::shared_ptr<pool::Pool> pool_;
+  pool::Pool* pool_ = nullptr;      // owned by record_->pool
   pool::PoolStats::Slot* stats_ = nullptr;  // this worker's counters in pool_
   std::unique_ptr<Relay> relay_;
-  Clock::time_point parked_query_start_{};
   pool::ServerLease lease_;
+  pool::WaitStop wait_stop_;
+  const char* ended_by_ = nullptr;  // the timeout that ended the session
+  Clock::time_point started_, waiting_since_{};
+  // The later of the login and the start of the last query whose relay went back
+  // (the relay knows later ones): client_idle_timeout counts from here.
+  Clock::time_point quiet_since_{};
   protocol::BackendKeyData key_{};
-  bool on_tls_ = false;
+  ClientRecord::State state_ = ClientRecord::State::Idle;
+  bool on_tls_ = false, killed_ = false;
   bool admitted_ = false, registered_ = false, is_cancel_ = false, login_done_ = false, login_timed_out_ = false;
   bool counted_in_quota_ = false, watched_ = false, parked_ = false;
-  ClientRecord::State state_ = ClientRecord::State::Idle;
-  const char* ended_by_ = nullptr;  // the timeout that ended the session
-  Clock::time_point logged_in_at_{}, waiting_since_{};
-  pool::WaitStop wait_stop_;
+  ParkMemory park_memory_;  // the parked client's wait on its socket
 };
 
 void report_session_failure(std::exception_ptr error) {
@@ -563,16 +575,28 @@ asio::awaitable<void> run_session(std::unique_ptr<ClientSession> session, bool r
   co_await session->end(outcome);
 }
 
-void park(std::unique_ptr<ClientSession> session) {
-  net::Socket& socket = session->socket();
+// While a client is parked, its wait's handler owns the session; the wait's
+// operation lives in the session's park memory.
+struct ResumeParked {
+  std::unique_ptr<ClientSession> session;
+
+  using allocator_type = net::OpAllocator<void, ParkMemory>;
+  allocator_type get_allocator() const { return allocator_type(&session->park_memory()); }
+
   // Any outcome resumes: readable bytes, or a socket closed by a timeout or KILL_CLIENT,
   // which the resumed session sees as its client gone and finishes.
-  // Its own heap block, sized for it (net/plain_allocator.hpp), for as long as the client idles.
-  net::async_wait_readable(
-      socket, asio::bind_allocator(net::PlainAllocator<void>(), [session = std::move(session)](asio::error_code, size_t) mutable {
-        asio::io_context& io = session->worker().io();
-        asio::co_spawn(io, run_session(std::move(session), true), report_session_failure);
-      }));
+  void operator()(asio::error_code, size_t) {
+    asio::io_context& io = session->worker().io();
+    asio::co_spawn(io, run_session(std::move(session), true), report_session_failure);
+  }
+};
+static_assert(net::wait_operation_size<ResumeParked> <= kParkRoom &&
+                  net::wait_operation_align<ResumeParked> <= alignof(void*),
+              "a parked client's wait must fit its session");
+
+void park(std::unique_ptr<ClientSession> session) {
+  net::Socket& socket = session->socket();
+  net::async_wait_readable(socket, ResumeParked{std::move(session)});
 }
 
 }  // namespace

@@ -130,6 +130,20 @@ def test_prefer_serves_plain_and_tls_side_by_side(make_breakwater, certs):
     assert errors == []
 
 
+def test_show_clients_names_each_clients_tls(make_breakwater, certs):
+    bw = make_breakwater(settings=client_tls(certs, "prefer", admin_users="postgres"))
+    with psycopg.connect(bw.dsn(sslmode="require", application_name="over-tls")) as tls_app, \
+            psycopg.connect(bw.dsn(sslmode="disable", application_name="plain")) as plain_app:
+        tls_app.execute("SELECT 1")
+        plain_app.execute("SELECT 1")
+        with psycopg.connect(bw.dsn(dbname="pgbouncer", sslmode="disable"), autocommit=True) as console:
+            cur = console.execute("SHOW CLIENTS")
+            names = [c.name for c in cur.description]
+            rows = {r["application_name"]: r for r in (dict(zip(names, row)) for row in cur.fetchall())}
+    assert rows["over-tls"]["tls"].startswith("TLSv1.") and "/" in rows["over-tls"]["tls"]
+    assert rows["plain"]["tls"] == ""
+
+
 def test_verify_full_with_psql_and_asyncpg(make_breakwater, certs):
     bw = make_breakwater(settings=client_tls(certs, "require"))
     dsn = (f"host=localhost port={bw.port} dbname=postgres user=postgres sslmode=verify-full "
