@@ -21,12 +21,15 @@ std::atomic<uint64_t> next_server_id{1};
 }  // namespace
 
 struct PoolWaiter {
-  PoolWaiter(asio::io_context& io, PoolAccounting::Ticket ticket_) : timer(io), ticket(ticket_) {}
+  explicit PoolWaiter(asio::io_context& io) : timer(io) {}
   // On the waiting client's worker; its executor is one pointer, not any_io_executor.
   asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, net::Executor> timer;
-  PoolAccounting::Ticket ticket;
+  PoolAccounting::Ticket ticket = 0;
   std::unique_ptr<ServerConnection> server;  // handed over by a releasing client
   bool slot_granted = false;                 // may open a server (the accounting counts it)
+  // The timer's wait is in progress. Written and read on the waiter's worker only:
+  // a wake from there may then cancel the wait at once, without posting.
+  bool armed = false;
 };
 
 void WaitStop::stop() {
@@ -93,6 +96,7 @@ Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSett
       stats_(worker_count),
       accounting_(settings_.limits, caps_.database.get(), caps_.user.get()),
       idle_(worker_count),
+      spare_waiters_(worker_count),
       server_check_query_(settings_.server_check_query) {}
 
 Pool::~Pool() {
@@ -138,23 +142,61 @@ std::unique_ptr<ServerConnection> Pool::take_idle_locked(int worker_id) {
   BW_PANIC("the accounting counts an idle server that no list holds");
 }
 
+std::shared_ptr<Pool::Waiter> Pool::new_waiter_locked(net::Worker& worker, Ticket ticket) {
+  auto& spares = spare_waiters_[static_cast<size_t>(worker.id())];
+  std::shared_ptr<Waiter> waiter;
+  if (spares.empty()) {
+    waiter = std::make_shared<Waiter>(worker.io());
+  } else {
+    waiter = std::move(spares.back());
+    spares.pop_back();
+  }
+  waiter->ticket = ticket;
+  waiters_.push_back(waiter);  // tickets grow: the queue stays in ticket order
+  return waiter;
+}
+
+std::shared_ptr<Pool::Waiter> Pool::take_waiter_locked(Ticket ticket) {
+  auto at = std::lower_bound(waiters_.begin(), waiters_.end(), ticket,
+                             [](const std::shared_ptr<Waiter>& waiter, Ticket t) { return waiter->ticket < t; });
+  BW_ASSERT(at != waiters_.end() && (*at)->ticket == ticket);
+  std::shared_ptr<Waiter> waiter = std::move(*at);
+  waiters_.erase(at);
+  return waiter;
+}
+
+void Pool::retire_waiter_locked(std::shared_ptr<Waiter> waiter, int worker_id) {
+  // Only a waiter nobody else holds: a wake still on its way keeps its own reference,
+  // and no new one can appear once the waiter has left the queue.
+  auto& spares = spare_waiters_[static_cast<size_t>(worker_id)];
+  if (waiter.use_count() != 1 || spares.size() >= kMaxSpareWaiters) return;
+  std::atomic_thread_fence(std::memory_order_acquire);  // after the last other holder let go
+  BW_ASSERT(!waiter->server && !waiter->armed);
+  waiter->slot_granted = false;
+  spares.push_back(std::move(waiter));
+}
+
 std::shared_ptr<Pool::Waiter> Pool::grant_locked(std::optional<Ticket> ticket) {
   if (!ticket) return nullptr;
-  auto node = waiters_.extract(*ticket);
-  BW_ASSERT(!node.empty());
-  node.mapped()->slot_granted = true;
+  std::shared_ptr<Waiter> waiter = take_waiter_locked(*ticket);
+  waiter->slot_granted = true;
   if (accounting_.total() > accounting_.limits().pool_size) {
     BW_LOG_WARN("{}/{}: taking connection from reserve_pool", database_, user_);
   }
-  return std::move(node.mapped());
+  return waiter;
 }
 
 // Timers are worker-local: the cancel that wakes a waiter runs on its own worker.
 // The shared_ptr keeps the waiter alive until then even if it timed out meanwhile.
-// Posted even on the waiter's own thread: a grant can come before the waiter's
-// async_wait has started (make_room_under_caps), and a cancel then would be lost.
+// Posted unless the waiter's timer wait is in progress on this very thread: a
+// grant can come before that wait has started (make_room_under_caps), and a
+// cancel then would be lost.
 void Pool::wake(const std::shared_ptr<Waiter>& waiter) {
   if (!waiter) return;
+  if (waiter->timer.get_executor().running_in_this_thread() && waiter->armed) {
+    waiter->timer.cancel();  // completes the wait through the event loop, not here
+    return;
+  }
   asio::post(waiter->timer.get_executor(), [waiter] { waiter->timer.cancel(); });
 }
 
@@ -184,9 +226,7 @@ void Pool::give_back(std::unique_ptr<ServerConnection> server) {
     switch (step.what) {
       case PoolAccounting::Return::HandOver: {
         // Straight to the oldest waiter: the server stays active, only its client changes.
-        auto node = waiters_.extract(step.ticket);
-        BW_ASSERT(!node.empty());
-        waiter = std::move(node.mapped());
+        waiter = take_waiter_locked(step.ticket);
         waiter->server = std::move(server);
         break;
       }
@@ -305,8 +345,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
           may_open = true;
           break;
         case PoolAccounting::Next::Wait:
-          waiter = std::make_shared<Waiter>(worker.io(), step.ticket);
-          waiters_.emplace(step.ticket, waiter);
+          waiter = new_waiter_locked(worker, step.ticket);
           wake_at = accounting_.wake_time(step.ticket, now);
           blocked_by_cap = step.blocked_by_cap;
           break;
@@ -320,7 +359,9 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
     while (waiter) {
       if (stop == nullptr || !stop->requested) {
         waiter->timer.expires_at(wake_at);
+        waiter->armed = true;
         co_await waiter->timer.async_wait(as_tuple(asio::use_awaitable));
+        waiter->armed = false;
       }
       std::shared_ptr<Waiter> older;
       bool open = false, timed_out = false, abandoned = false;
@@ -328,12 +369,11 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
         Guard lock(*this);
         if (waiter->server) {
           server = std::move(waiter->server);
-          waiter.reset();
         } else if (waiter->slot_granted) {
           open = true;
         } else if (stop != nullptr && stop->requested) {
           accounting_.leave_queue(waiter->ticket);
-          waiters_.erase(waiter->ticket);
+          take_waiter_locked(waiter->ticket);
           abandoned = true;
         } else {
           auto step = accounting_.timer_rang(waiter->ticket, Clock::now());
@@ -343,13 +383,18 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
           } else {
             older = grant_locked(step.granted);
             if (step.timed_out) {
-              waiters_.erase(waiter->ticket);
+              take_waiter_locked(waiter->ticket);
               timed_out = true;
             } else {
               BW_ASSERT(step.still_waiting);
               wake_at = step.next;
             }
           }
+        }
+        if (server || open || abandoned || timed_out) {  // out of the queue: the waiter may serve again
+          if (stop != nullptr) stop->waiting.reset();
+          retire_waiter_locked(std::move(waiter), worker.id());
+          waiter.reset();
         }
       }
       wake(older);
@@ -491,9 +536,7 @@ asio::awaitable<void> Pool::open_spare_server(net::Worker& worker) {
     last_login_error_.reset();
     if (!server_parameters_) server_parameters_ = (*connected)->params;
     if (auto ticket = accounting_.filler_ready()) {
-      auto node = waiters_.extract(*ticket);
-      BW_ASSERT(!node.empty());
-      waiter = std::move(node.mapped());
+      waiter = take_waiter_locked(*ticket);
       waiter->server = std::move(*connected);
     } else {
       auto& server = *connected;

@@ -13,7 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
+#include <deque>
 #include <vector>
 
 #include "auth/scram.hpp"
@@ -180,6 +180,11 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   // Under mutex_: the waiter holding `ticket` may now open a server; returns it, to
   // wake after unlocking.
   std::shared_ptr<Waiter> grant_locked(std::optional<Ticket> ticket);
+  // Under mutex_: a waiter joins the queue (a spare one of `worker` if any), or leaves it.
+  std::shared_ptr<Waiter> new_waiter_locked(net::Worker& worker, Ticket ticket);
+  std::shared_ptr<Waiter> take_waiter_locked(Ticket ticket);
+  // Under mutex_: a waiter out of the queue, done with, kept for reuse when nobody else holds it.
+  void retire_waiter_locked(std::shared_ptr<Waiter> waiter, int worker_id);
   static void wake(const std::shared_ptr<Waiter>& waiter);
   std::unique_ptr<ServerConnection> take_idle_locked(int worker_id);
   bool in_login_retry_locked() const;
@@ -224,7 +229,11 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   mutable std::mutex mutex_;
   PoolAccounting accounting_;
   std::vector<std::vector<std::unique_ptr<ServerConnection>>> idle_;  // per worker, LIFO
-  std::unordered_map<Ticket, std::shared_ptr<Waiter>> waiters_;
+  std::deque<std::shared_ptr<Waiter>> waiters_;  // in ticket order: the oldest first
+  // Per worker (their timers run there): waiters that left the queue, for the next
+  // client that must wait, so that a wait allocates nothing.
+  std::vector<std::vector<std::shared_ptr<Waiter>>> spare_waiters_;
+  static constexpr size_t kMaxSpareWaiters = 64;
   std::optional<ParameterMap> server_parameters_;
   std::optional<protocol::ClientError> last_login_error_;
   Clock::time_point last_login_failure_{};
