@@ -9,7 +9,6 @@
 #include "config/values.hpp"
 #include "net/endpoint.hpp"
 #include "net/notified_io.hpp"
-#include "net/op_memory.hpp"
 #include "net/socket_options.hpp"
 #include "protocol/sqlstate.hpp"
 #include "session/cancel.hpp"
@@ -19,6 +18,7 @@
 #include "session/relay.hpp"
 #include "session/relay_stock.hpp"
 #include "session/session_end.hpp"
+#include "session/session_runner.hpp"
 #include "session/session_watch.hpp"
 #include "session/startup_phase.hpp"
 
@@ -33,12 +33,6 @@ std::atomic<uint64_t> next_client_id{1};
 
 // What the console reports as server_version: drivers and psql read it as PgBouncer's.
 constexpr const char* kConsoleServerVersion = "1.25.0/bouncer";
-
-// Room for a parked client's wait on its socket, inside its session: the wait
-// costs no allocation, and no heap block of its own for as long as the client
-// idles. The static_assert at ResumeParked keeps it large enough.
-constexpr size_t kParkRoom = 104;
-using ParkMemory = net::BasicOpMemory<kParkRoom, alignof(void*)>;
 
 class ClientSession final : public WatchedSession, public KillableSession {
  public:
@@ -191,8 +185,14 @@ class ClientSession final : public WatchedSession, public KillableSession {
         if (!relay().client_message_ready() && !co_await relay().wait_for_client(readable)) {
           co_return RelayResult{relay_->client_terminated() ? RelayEnd::ClientTerminated : RelayEnd::ClientGone};
         }
-        auto linked = co_await link();
-        if (!linked) co_return unexpected(linked.error());
+        // link(), in this frame: one coroutine frame fewer per transaction.
+        begin_wait();
+        auto lease = co_await pool_->acquire(worker_, &wait_stop_);
+        if (!lease) co_return unexpected(lease.error());
+        if (!take_server(std::move(*lease))) {
+          auto synced = co_await bring_server_in_line();
+          if (!synced) co_return unexpected(synced.error());
+        }
       }
       auto result = co_await relay().run(lease_.server(), policy());
       if (result.end != RelayEnd::Released) co_return result;
@@ -247,20 +247,30 @@ class ClientSession final : public WatchedSession, public KillableSession {
   }
 
   // Takes a server (waiting in FIFO order if needed) and gives it this client's
-  // session parameters.
+  // session parameters. relay_transactions() does the same in its own frame.
   asio::awaitable<Result<void, ClientError>> link() {
-    auto asked = Clock::now();
-    waiting_since_ = asked;
-    set_state(ClientRecord::State::Waiting);
+    begin_wait();
     auto lease = co_await pool_->acquire(worker_, &wait_stop_);
     if (!lease) co_return unexpected(lease.error());
-    lease_ = std::move(*lease);
+    if (take_server(std::move(*lease))) co_return Result<void, ClientError>{};
+    co_return co_await bring_server_in_line();
+  }
+
+  void begin_wait() {
+    waiting_since_ = Clock::now();
+    set_state(ClientRecord::State::Waiting);
+  }
+  // The server is this client's now; false when its parameters must be synced first.
+  bool take_server(pool::ServerLease lease) {
+    lease_ = std::move(lease);
     record_->link_server(lease_->key);  // cancel requests go to it from now on
     set_state(ClientRecord::State::Active);
     stats_->add(pool::PoolStats::ServerAssignments, 1);
     stats_->add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                                      Clock::now() - asked).count()));
-    if (in_line_with_client()) co_return Result<void, ClientError>{};  // most links: nothing to compare
+                                                                      Clock::now() - waiting_since_).count()));
+    return in_line_with_client();  // most links: nothing to compare
+  }
+  asio::awaitable<Result<void, ClientError>> bring_server_in_line() {
     auto synced = co_await sync_parameters(lease_.server(), client_params_.list(), config());
     if (!synced) co_return unexpected(synced.error());
     // The server reports values in its own spelling ("utf-8" becomes "UTF8"):
@@ -550,55 +560,6 @@ class ClientSession final : public WatchedSession, public KillableSession {
   ParkMemory park_memory_;  // the parked client's wait on its socket
 };
 
-void report_session_failure(std::exception_ptr error) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    BW_BUG(e.what());
-  } catch (...) {
-    BW_BUG("unknown exception in a client session");
-  }
-}
-
-void park(std::unique_ptr<ClientSession> session);
-
-// A session's coroutines run from login (or from a park) to the session's end or
-// its next park; while parked, the socket's wait handler owns the session.
-asio::awaitable<void> run_session(std::unique_ptr<ClientSession> session, bool resuming) {
-  auto step = resuming ? session->resume() : session->start();
-  auto outcome = co_await std::move(step);
-  if (session->parked()) {
-    park(std::move(session));
-    co_return;
-  }
-  co_await session->end(outcome);
-}
-
-// While a client is parked, its wait's handler owns the session; the wait's
-// operation lives in the session's park memory.
-struct ResumeParked {
-  std::unique_ptr<ClientSession> session;
-
-  using allocator_type = net::OpAllocator<void, ParkMemory>;
-  allocator_type get_allocator() const { return allocator_type(&session->park_memory()); }
-
-  // Any outcome resumes: readable bytes, or a socket closed by a timeout or KILL_CLIENT,
-  // which the resumed session sees as its client gone and finishes.
-  void operator()(asio::error_code, size_t) {
-    asio::io_context& io = session->worker().io();
-    asio::co_spawn(io, run_session(std::move(session), true), report_session_failure);
-  }
-};
-static_assert(net::wait_operation_size<ResumeParked> <= kParkRoom &&
-                  net::wait_operation_align<ResumeParked> <= alignof(void*),
-              "a parked client's wait must fit its session");
-
-void park(std::unique_ptr<ClientSession> session) {
-  net::Socket& socket = session->socket();
-  net::async_wait_readable(socket, ResumeParked{std::move(session)});
-}
-
 }  // namespace
 
 size_t client_session_size() { return sizeof(ClientSession); }
@@ -607,8 +568,7 @@ void start_client_session(net::Worker& worker, net::Socket socket, std::shared_p
   const config::Config& config = *context->config;
   net::apply_tcp_options(socket, {config.tcp_keepalive, config.tcp_keepcnt, config.tcp_keepidle, config.tcp_keepintvl,
                                   config.tcp_user_timeout, config.tcp_socket_buffer});
-  auto session = std::make_unique<ClientSession>(worker, std::move(socket), std::move(context));
-  asio::co_spawn(worker.io(), run_session(std::move(session), false), report_session_failure);
+  spawn_session(std::make_unique<ClientSession>(worker, std::move(socket), std::move(context)));
 }
 
 }  // namespace breakwater::session
