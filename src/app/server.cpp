@@ -20,6 +20,7 @@
 #include "net/listener.hpp"
 #include "session/client_session.hpp"
 #include "session/session_watch.hpp"
+#include "session/startup_phase.hpp"
 
 namespace breakwater::app {
 namespace {
@@ -102,7 +103,8 @@ class LiveConfiguration {
     const session::SessionContext& now = *current();
     pools_.reconfigure(next, files->users, files->server_tls);
     live_.store(std::make_shared<const session::SessionContext>(session::SessionContext{
-                    next, files->users, files->hba, files->client_tls, &pools_, &clients_, now.console, now.watch}),
+                    next, files->users, files->hba, files->client_tls, &pools_, &clients_, now.console, now.watch,
+                    session::tracked_parameter_names(*next)}),
                 std::memory_order_release);
     return {};
   }
@@ -170,7 +172,8 @@ int run_server(const CliOptions& options) {
   // What a new session starts with; RELOAD swaps it whole, sessions already
   // running keep the one they started with.
   LiveContext live_context(std::make_shared<const session::SessionContext>(session::SessionContext{
-      config, files->users, files->hba, files->client_tls, &pools, &clients, nullptr, &watch}));
+      config, files->users, files->hba, files->client_tls, &pools, &clients, nullptr, &watch,
+      session::tracked_parameter_names(*config)}));
   LiveConfiguration live(options, pools, clients, live_context);
   asio::io_context control;
   auto signals = catch_signals(control);

@@ -3,7 +3,31 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <array>
+#include <utility>
+
+#include "base/assert.hpp"
+
 namespace breakwater::session {
+namespace {
+
+// Random bits for a cancel key, from OpenSSL's generator in batches: one call
+// per 512 keys rather than per login (a connection storm's), taken outside the
+// registry's lock. Each thread has its own batch; a word handed out is wiped.
+uint64_t random_key_bits() {
+  thread_local std::array<uint64_t, 512> batch{};
+  thread_local size_t left = 0;
+  if (left == 0) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(batch.data()), sizeof batch) != 1) {
+      BW_PANIC("the random generator failed");
+    }
+    left = batch.size();
+  }
+  --left;
+  return std::exchange(batch[left], 0);
+}
+
+}  // namespace
 
 bool ClientRegistry::try_admit(int max_client_conn) {
   int current = clients_.load(std::memory_order_relaxed);
@@ -16,15 +40,15 @@ bool ClientRegistry::try_admit(int max_client_conn) {
 void ClientRegistry::leave() { clients_.fetch_sub(1, std::memory_order_relaxed); }
 
 protocol::BackendKeyData ClientRegistry::register_client(std::shared_ptr<ClientRecord> record) {
-  std::lock_guard lock(mutex_);
   while (true) {
     // Random keys: a cancel request must not be guessable from another client's key.
+    const uint64_t bits = random_key_bits();
     protocol::BackendKeyData key;
-    uint32_t words[2];
-    RAND_bytes(reinterpret_cast<unsigned char*>(words), sizeof words);
-    key.process_id = words[0] & 0x7fffffff;  // clients print it as a signed pid
-    key.secret_key = words[1];
-    if (key.process_id == 0 || routes_.contains(key.process_id)) continue;
+    key.process_id = static_cast<uint32_t>(bits >> 32) & 0x7fffffff;  // clients print it as a signed pid
+    key.secret_key = static_cast<uint32_t>(bits);
+    if (key.process_id == 0) continue;
+    std::lock_guard lock(mutex_);
+    if (routes_.contains(key.process_id)) continue;
     routes_.emplace(key.process_id, Entry{key.secret_key, std::move(record)});
     return key;
   }

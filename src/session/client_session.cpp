@@ -48,6 +48,8 @@ class ClientSession final : public WatchedSession, public KillableSession {
   ~ClientSession() override {
     record_->session = nullptr;
     unwatch();
+    // The next client of this worker (a connection storm's next login) takes it as is.
+    if (relay_ && relay_->at_rest()) return_relay(std::move(relay_));
     if (pool_) pool_->client_left();
     if (counted_in_quota_) context_->clients->quota().leave(record_->database.str(), record_->user.str());
   }
@@ -105,7 +107,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     if (!admitted_) {
       co_return unexpected(ClientError{sqlstate::kTooManyConnections, "no more connections allowed (max_client_conn)"});
     }
-    auto params = check_startup_parameters(request->startup, config());
+    auto params = check_startup_parameters(request->startup, config(), context_->tracked_parameters);
     if (!params) co_return unexpected(params.error());
     // Set before the record is published (registered), as its fixed fields must be.
     record_->user = params->user;
@@ -436,16 +438,21 @@ class ClientSession final : public WatchedSession, public KillableSession {
     pool::ParameterMap reported;
     if (cached) {
       reported = std::move(*cached);
-      client_params_ = WantedParameters(report_from_cache(reported, startup_values, tracked_parameter_names(config())));
+      client_params_ = WantedParameters(report_from_cache(reported, startup_values, context_->tracked_parameters));
     } else {
       client_params_ = WantedParameters(startup_values);  // link() syncs the server to these
       auto linked = co_await link();
       if (!linked) co_return unexpected(linked.error());
       reported = lease_->params;
-      client_params_ = WantedParameters(with_reported_values(client_params_.list(), reported, tracked_parameter_names(config())));
+      client_params_ = WantedParameters(with_reported_values(client_params_.list(), reported, context_->tracked_parameters));
       if (policy() != ReleasePolicy::Never && !unlink_at_once()) co_await return_server(true, true);
     }
+    // One allocation for the whole welcome: AuthenticationOk (9 bytes), each
+    // ParameterStatus (7 + its text), BackendKeyData (13), ReadyForQuery (6).
+    size_t size = 9 + 13 + 6;
+    for (const auto& [name, value] : reported.items()) size += 7 + name.size() + value.size();
     protocol::ByteBuffer out;
+    out.reserve(size);
     protocol::write_authentication(out, protocol::AuthCode::Ok);
     for (const auto& [name, value] : reported.items()) protocol::write_parameter_status(out, name, value);
     key_ = context_->clients->register_client(record_);
@@ -529,6 +536,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     return *relay_;
   }
   void park_relay() {
+    BW_ASSERT(relay_->client_idle() && !relay_->holds_buffers());
     quiet_since_ = std::max(quiet_since_, relay_->query_start());
     return_relay(std::move(relay_));
   }

@@ -4,6 +4,8 @@
 // client why (an ErrorResponse) and returns or closes the server.
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "auth/hba.hpp"
 #include "auth/userlist.hpp"
@@ -29,6 +31,8 @@ struct SessionContext {
   ClientRegistry* clients = nullptr;
   ConsolePort* console = nullptr;  // the admin console; null: none
   SessionWatch* watch = nullptr;   // the timeouts' lists; null: no timeouts
+  // tracked_parameter_names(*config), made once rather than at each login.
+  std::vector<std::string> tracked_parameters;
 };
 
 // Starts a session for an accepted socket on `worker` (which now owns it). The

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "base/assert.hpp"
 #include "net/notified_io.hpp"
 #include "protocol/backend_messages.hpp"
 
@@ -66,6 +67,15 @@ void Relay::attach(net::Stream& client, RelayOptions options) {
   stats_ = nullptr;
   query_running_ = in_transaction_ = false;
   query_start_ = transaction_start_ = Clock::time_point{};
+}
+
+void Relay::detach() {
+  BW_ASSERT(at_rest());
+  for (CarryBuffer* buffer : {&from_client_, &from_server_}) {
+    buffer->clear();
+    buffer->give_back();
+  }
+  client_ = nullptr;
 }
 
 void Relay::push_client_bytes(protocol::Bytes bytes) { from_client_.append(bytes); }

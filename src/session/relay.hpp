@@ -101,6 +101,12 @@ class Relay {
   bool client_terminated() const { return client_terminated_; }
   // Whether the relay holds a buffer now (none while the client is idle).
   bool holds_buffers() const { return from_client_.holds_storage() || from_server_.holds_storage(); }
+  // No link is running: neither direction has an operation in flight.
+  bool at_rest() const { return !done_ && !client_pending_.active && !server_pending_.active; }
+  // Lets the client go, to serve another one after attach(): bytes it sent that
+  // no link will carry (its Terminate, at its session's end) are dropped, and the
+  // buffers go back to the worker's pool. Only at rest.
+  void detach();
 
   // Where the client's traffic stands, for the session timeouts: a query runs
   // from the client's first message to the ReadyForQuery that answers it; after

@@ -26,7 +26,7 @@ std::unique_ptr<Relay> take_relay(net::Stream& client, net::BufferPool& buffers,
 }
 
 void return_relay(std::unique_ptr<Relay> relay) {
-  BW_ASSERT(relay->client_idle() && !relay->holds_buffers());
+  relay->detach();
   if (spares.size() < kMaxSpare) spares.push_back(std::move(relay));
 }
 

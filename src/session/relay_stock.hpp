@@ -16,8 +16,9 @@ namespace breakwater::session {
 
 // A relay for `client`, from this thread's spares when one was made with `buffers`.
 std::unique_ptr<Relay> take_relay(net::Stream& client, net::BufferPool& buffers, RelayOptions options);
-// Keeps `relay` for the next client, or frees it when enough are spare. Only a relay
-// at rest: its client idle (Relay::client_idle), no link running, no buffer held.
+// Keeps `relay` for the next client, or frees it when enough are spare. Only a
+// relay at rest (no link running); it lets its client go (Relay::detach), so a
+// parking client must have nothing left in it (Relay::client_idle).
 void return_relay(std::unique_ptr<Relay> relay);
 // How many this thread keeps now.
 size_t spare_relays();

@@ -71,9 +71,9 @@ std::vector<std::string> tracked_parameter_names(const config::Config& config) {
 }
 
 Result<ClientParameters, ClientError> check_startup_parameters(const protocol::StartupMessage& startup,
-                                                               const config::Config& config) {
+                                                               const config::Config& config,
+                                                               const std::vector<std::string>& tracked) {
   ClientParameters params;
-  const auto tracked = tracked_parameter_names(config);
   auto ignored = [&](std::string_view name) {
     for (const auto& item : config.ignore_startup_parameters) {
       if (config::iequals(item, name)) return true;

@@ -42,8 +42,14 @@ struct ClientParameters {
 std::vector<std::string> tracked_parameter_names(const config::Config& config);
 
 // Refuses parameters that can be neither tracked nor ignored, as PgBouncer does
-// ("unsupported startup parameter"), and a missing user.
+// ("unsupported startup parameter"), and a missing user. `tracked`: the config's
+// tracked_parameter_names(), which sessions keep rather than build at each login.
 Result<ClientParameters, protocol::ClientError> check_startup_parameters(const protocol::StartupMessage& startup,
-                                                                         const config::Config& config);
+                                                                         const config::Config& config,
+                                                                         const std::vector<std::string>& tracked);
+inline Result<ClientParameters, protocol::ClientError> check_startup_parameters(const protocol::StartupMessage& startup,
+                                                                                const config::Config& config) {
+  return check_startup_parameters(startup, config, tracked_parameter_names(config));
+}
 
 }  // namespace breakwater::session

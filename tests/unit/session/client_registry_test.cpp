@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <asio.hpp>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "session/cancel.hpp"
 
@@ -34,6 +37,31 @@ TEST(ClientRegistry, CancelKeysFindTheirClientOnlyWithTheRightSecret) {
   EXPECT_EQ(registry.find(first_key), nullptr);
   EXPECT_EQ(registry.find_record(1), nullptr);
   EXPECT_EQ(registry.records().size(), 1u);
+}
+
+TEST(ClientRegistry, KeysStayDistinctAndUnpredictableAcrossRandomBatches) {
+  // More logins than one batch of random words (512), from two threads.
+  ClientRegistry registry;
+  std::vector<protocol::BackendKeyData> keys(1500);
+  std::vector<std::shared_ptr<ClientRecord>> records;
+  for (size_t i = 0; i < keys.size(); ++i) records.push_back(record_with_id(i + 1));
+  auto register_range = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) keys[i] = registry.register_client(records[i]);
+  };
+  std::thread other(register_range, 0, 700);
+  register_range(700, keys.size());
+  other.join();
+  std::set<uint32_t> pids, secrets;
+  for (const auto& key : keys) {
+    EXPECT_GT(key.process_id, 0u);
+    EXPECT_LE(key.process_id, 0x7fffffffu);  // clients print it as a signed pid
+    pids.insert(key.process_id);
+    secrets.insert(key.secret_key);
+  }
+  EXPECT_EQ(pids.size(), keys.size());
+  EXPECT_GT(secrets.size(), keys.size() - 5) << "secrets repeat: not random";
+  EXPECT_EQ(registry.logged_in(), static_cast<int>(keys.size()));
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(registry.find(keys[i]), records[i]);
 }
 
 TEST(ClientRecord, CarriesTheLinkedServersKeyForCancelRequests) {

@@ -64,6 +64,28 @@ TEST(RelayStock, ARelayAtRestServesTheNextClientAsNew) {
   for (int fd : {first_pair.peer_fd, second_pair.peer_fd, server_pair.peer_fd}) ::close(fd);
 }
 
+TEST(RelayStock, AnEndingSessionsRelayDropsWhatItsClientLeftAndGivesItsBufferBack) {
+  asio::io_context io;
+  net::BufferPool buffers;
+  auto first_pair = make_pair(io);
+  auto second_pair = make_pair(io);
+  net::Stream first(std::move(first_pair.pooler_end));
+  net::Stream second(std::move(second_pair.pooler_end));
+  auto relay = take_relay(first, buffers, RelayOptions{});
+  relay->push_client_bytes(protocol::ByteBuffer{'X', 0, 0, 0, 4});  // the client's last words: Terminate
+  ASSERT_TRUE(relay->holds_buffers());
+  ASSERT_FALSE(relay->client_idle());
+  const size_t free_before = buffers.free_count();
+  const Relay* kept = relay.get();
+  return_relay(std::move(relay));
+  EXPECT_EQ(buffers.free_count(), free_before + 1) << "its buffer went back to the worker's pool";
+  auto again = take_relay(second, buffers, RelayOptions{});
+  EXPECT_EQ(again.get(), kept);
+  EXPECT_FALSE(again->holds_buffers());
+  EXPECT_TRUE(again->client_idle()) << "nothing the first client sent is left";
+  for (int fd : {first_pair.peer_fd, second_pair.peer_fd}) ::close(fd);
+}
+
 TEST(RelayStock, ARelayOfAnotherWorkersBuffersIsNotReused) {
   asio::io_context io;
   net::BufferPool mine, theirs;
