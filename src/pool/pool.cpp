@@ -1,8 +1,6 @@
 #include "pool/pool.hpp"
 #include "pool/pool_waiter.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
-
 #include "base/assert.hpp"
 #include "base/log.hpp"
 #include "net/endpoint.hpp"
@@ -11,7 +9,6 @@
 
 namespace breakwater::pool {
 
-using asio::experimental::as_tuple;
 using protocol::ClientError;
 namespace sqlstate = protocol::sqlstate;
 
@@ -245,7 +242,7 @@ bool Pool::close_one_idle_server() {
   return true;
 }
 
-asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, WaitStop* stop) {
+net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, WaitStop* stop) {
   struct ForgetWake {
     WaitStop* stop;
     ~ForgetWake() {
@@ -277,7 +274,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
           break;
       }
     }
-    if (may_open) co_return co_await open_server(worker);
+    if (may_open) co_return co_await net::await_asio(worker.io().get_executor(), open_server(worker));
     if (blocked_by_cap) make_room_under_caps();
     if (waiter && stop != nullptr) {
       stop->waiting = waiter;
@@ -286,7 +283,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
       if (stop == nullptr || !stop->requested) {
         waiter->timer.expires_at(wake_at);
         waiter->armed = true;
-        co_await waiter->timer.async_wait(as_tuple(asio::use_awaitable));
+        co_await net::async_wait(waiter->timer);
         waiter->armed = false;
       }
       std::shared_ptr<Waiter> older;
@@ -327,13 +324,17 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& wor
       if (timed_out) co_return unexpected(ClientError{sqlstate::kProtocolViolation, "query_wait_timeout"});
       // No SQLSTATE: the session that asked knows why, and tells its client.
       if (abandoned) co_return unexpected(ClientError{"", "stopped waiting"});
-      if (open) co_return co_await open_server(worker);
+      if (open) co_return co_await net::await_asio(worker.io().get_executor(), open_server(worker));
     }
     // A server handed over by a releasing client was just in use: only one that sat
     // idle past server_check_delay is checked, as PgBouncer's "used" servers are.
     auto lease = adopt(std::move(server), worker);
     if (!lease) continue;
-    if (check_query && !co_await passes_check(*lease, std::move(*check_query))) continue;
+    if (check_query) {
+      const bool passed =
+          co_await net::await_asio(worker.io().get_executor(), passes_check(*lease, std::move(*check_query)));
+      if (!passed) continue;
+    }
     co_return std::move(*lease);
   }
 }

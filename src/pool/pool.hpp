@@ -19,6 +19,7 @@
 #include "auth/scram.hpp"
 #include "base/result.hpp"
 #include "config/config.hpp"
+#include "net/task.hpp"
 #include "net/worker_group.hpp"
 #include "pool/connection_cap.hpp"
 #include "pool/pool_accounting.hpp"
@@ -96,7 +97,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
 
   // A server for a client on `worker`, on that worker's event loop. Waits in FIFO
   // order when the pool is full, up to query_wait_timeout, or until `stop` asks.
-  asio::awaitable<Result<ServerLease, protocol::ClientError>> acquire(net::Worker& worker, WaitStop* stop = nullptr);
+  // A Task (net/task.hpp): most transactions of a busy pool wait here.
+  net::Task<Result<ServerLease, protocol::ClientError>> acquire(net::Worker& worker, WaitStop* stop = nullptr);
 
   // The ParameterStatus set of this pool's servers, once one has logged in
   // (PgBouncer's "welcome" values for new clients).

@@ -21,7 +21,7 @@ asio::awaitable<Outcome> look_up_user(pool::PoolRegistry& pools, const config::C
 
   auto pool = pools.find_or_create(auth_db, auth_user);
   if (!pool) co_return unexpected(pool.error());
-  auto lease = co_await (*pool)->acquire(worker);
+  auto lease = co_await net::as_awaitable((*pool)->acquire(worker));
   if (!lease) co_return unexpected(lease.error());
   const std::vector<std::string_view> parameters{user};
   auto rows = co_await pool::run_query_with_parameters(lease->server(), query, parameters,

@@ -62,16 +62,20 @@ class ClientSession final : public WatchedSession, public KillableSession {
     admitted_ = context_->clients->try_admit(config().max_client_conn);
     return serve();
   }
-  // Carries on after a park, once the client's socket is readable (or closed).
-  asio::awaitable<Result<RelayResult, ClientError>> resume() {
+  // Relays the transactions of a client that logged in to a pool (start() then
+  // returned with relaying() set), or of a parked one whose socket is readable
+  // (or closed).
+  net::Task<Result<RelayResult, ClientError>> resume(bool readable) {
     parked_ = false;
-    return relay_transactions(true);
+    relaying_ = false;
+    return relay_transactions(readable);
   }
   asio::awaitable<void> end(const Result<RelayResult, ClientError>& outcome) { return finish(outcome); }
 
   // The client went idle between transactions: its coroutines have returned and
   // it waits with no frame and no buffer (DESIGN.md, per-client memory).
   bool parked() const { return parked_; }
+  bool relaying() const { return relaying_; }
   net::Socket& socket() { return connection_.socket(); }
   net::Worker& worker() { return worker_; }
   ParkMemory& park_memory() { return park_memory_; }
@@ -88,7 +92,8 @@ class ClientSession final : public WatchedSession, public KillableSession {
     auto login = co_await log_in(messages);
     if (!login) co_return unexpected(std::move(login.error()));
     if (*login == Login::Console) co_return co_await serve_console(messages);
-    co_return co_await relay_transactions();
+    relaying_ = true;  // run_session() goes on with resume(), a net::Task
+    co_return RelayResult{};
   }
 
   enum class Login { Pooled, Console };
@@ -174,7 +179,8 @@ class ClientSession final : public WatchedSession, public KillableSession {
 
   // Transaction and statement pooling. Between transactions the session parks
   // (returns with parked_ set) unless bytes of the client's are already held.
-  asio::awaitable<Result<RelayResult, ClientError>> relay_transactions(bool resumed = false) {
+  // A net::Task: the steps a transaction takes cost no asio::awaitable.
+  net::Task<Result<RelayResult, ClientError>> relay_transactions(bool resumed = false) {
     if (policy() == ReleasePolicy::Never) co_return co_await relay().run(lease_.server(), policy());
     while (true) {
       if (!lease_) {
@@ -184,7 +190,8 @@ class ClientSession final : public WatchedSession, public KillableSession {
           co_return RelayResult{};
         }
         const bool readable = std::exchange(resumed, false);
-        if (!relay().client_message_ready() && !co_await relay().wait_for_client(readable)) {
+        if (!relay().client_message_ready() &&
+            !co_await net::await_asio(executor(), relay().wait_for_client(readable))) {
           co_return RelayResult{relay_->client_terminated() ? RelayEnd::ClientTerminated : RelayEnd::ClientGone};
         }
         // link(), in this frame: one coroutine frame fewer per transaction.
@@ -192,15 +199,16 @@ class ClientSession final : public WatchedSession, public KillableSession {
         auto lease = co_await pool_->acquire(worker_, &wait_stop_);
         if (!lease) co_return unexpected(lease.error());
         if (!take_server(std::move(*lease))) {
-          auto synced = co_await bring_server_in_line();
+          auto synced = co_await net::await_asio(executor(), bring_server_in_line());
           if (!synced) co_return unexpected(synced.error());
         }
       }
       auto result = co_await relay().run(lease_.server(), policy());
       if (result.end != RelayEnd::Released) co_return result;
-      if (!unlink_at_once()) co_await return_server(true, true);
+      if (!unlink_at_once()) co_await net::await_asio(executor(), return_server(true, true));
     }
   }
+  net::Executor executor() { return worker_.io().get_executor(); }
 
   // The admin console: admin_users and stats_users only (any user as a stats user
   // with auth_type any), authenticated as any other client.
@@ -252,7 +260,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // session parameters. relay_transactions() does the same in its own frame.
   asio::awaitable<Result<void, ClientError>> link() {
     begin_wait();
-    auto lease = co_await pool_->acquire(worker_, &wait_stop_);
+    auto lease = co_await net::as_awaitable(pool_->acquire(worker_, &wait_stop_));
     if (!lease) co_return unexpected(lease.error());
     if (take_server(std::move(*lease))) co_return Result<void, ClientError>{};
     co_return co_await bring_server_in_line();
@@ -564,7 +572,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   ClientRecord::State state_ = ClientRecord::State::Idle;
   bool on_tls_ = false, killed_ = false;
   bool admitted_ = false, registered_ = false, is_cancel_ = false, login_done_ = false, login_timed_out_ = false;
-  bool counted_in_quota_ = false, watched_ = false, parked_ = false;
+  bool counted_in_quota_ = false, watched_ = false, parked_ = false, relaying_ = false;
   ParkMemory park_memory_;  // the parked client's wait on its socket
 };
 

@@ -159,9 +159,24 @@ asio::awaitable<bool> Relay::wait_for_client(bool readable) {
   }
 }
 
-asio::awaitable<RelayResult> Relay::run(pool::ServerConnection& server, ReleasePolicy policy) {
-  return asio::async_initiate<decltype(asio::use_awaitable), void(RelayResult)>(
-      [this, &server, policy](LinkDone done) { start_link(server, policy, std::move(done)); }, asio::use_awaitable);
+net::Task<RelayResult> Relay::run(pool::ServerConnection& server, ReleasePolicy policy) {
+  struct Link {
+    Relay& relay;
+    pool::ServerConnection& server;
+    ReleasePolicy policy;
+    RelayResult result;
+    net::Completion completion;
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> waiter) {
+      completion.suspending();
+      relay.start_link(server, policy, LinkDone{waiter, &result, &completion});
+      return completion.suspended();
+    }
+    RelayResult await_resume() { return std::move(result); }
+  };
+  Link link{*this, server, policy, {}, {}};
+  RelayResult result = co_await link;
+  co_return result;
 }
 
 void Relay::start_link(pool::ServerConnection& server, ReleasePolicy policy, LinkDone done) {
@@ -178,9 +193,8 @@ void Relay::start_link(pool::ServerConnection& server, ReleasePolicy policy, Lin
   pump_client(from_client_.empty() ? Step::Read : Step::Forward);
   if (!end_) pump_server(Step::Read);
   starting_ = false;
-  // Ended before anything suspended: the coroutine that awaits run() is not
-  // suspended yet either, so it is resumed from the event loop.
-  if (end_ && !client_pending_.active && !server_pending_.active) complete_link(true);
+  // Ended before anything suspended: run()'s task carries on without suspending.
+  if (end_ && !client_pending_.active && !server_pending_.active) complete_link();
 }
 
 Relay::Resume::allocator_type Relay::Resume::get_allocator() const noexcept {
@@ -228,26 +242,20 @@ void Relay::end_link(RelayEnd end) {
 }
 
 void Relay::finish_if_done() {
-  if (end_ && !starting_ && !client_pending_.active && !server_pending_.active) complete_link(false);
+  if (end_ && !starting_ && !client_pending_.active && !server_pending_.active) complete_link();
 }
 
-void Relay::complete_link(bool post) {
+void Relay::complete_link() {
   link_.client_mid_message = !client_scanner_.at_boundary();
   // Server bytes never outlive the link; client bytes stay for the next one.
   from_server_.clear();
   from_server_.give_back();
   from_client_.give_back();
   server_ = nullptr;
-  RelayResult result{*end_, link_, std::move(detail_)};
-  LinkDone done = std::move(*done_);
+  LinkDone done = *done_;
   done_.reset();
-  if (post) {
-    asio::post(client_->socket().get_executor(), [done = std::move(done), result = std::move(result)]() mutable {
-      done(std::move(result));
-    });
-    return;
-  }
-  done(std::move(result));  // the session resumes, and may destroy this relay
+  *done.result = RelayResult{*end_, link_, std::move(detail_)};
+  done.completion->complete(done.waiter);  // the session resumes, and may destroy this relay
 }
 
 Relay::ClientScan Relay::scan_client_bytes() {

@@ -21,6 +21,7 @@
 #include "net/buffer_pool.hpp"
 #include "net/op_memory.hpp"
 #include "net/stream.hpp"
+#include "net/task.hpp"
 #include "pool/pool_stats.hpp"
 #include "pool/server_connection.hpp"
 #include "protocol/bytes.hpp"
@@ -122,7 +123,7 @@ class Relay {
 
   // Relays until the policy says the link ends or a side fails. The relay must
   // live until this completes.
-  asio::awaitable<RelayResult> run(pool::ServerConnection& server, ReleasePolicy policy);
+  net::Task<RelayResult> run(pool::ServerConnection& server, ReleasePolicy policy);
 
  private:
   // Bytes read but not yet forwarded. Its storage is borrowed from the worker's
@@ -154,9 +155,14 @@ class Relay {
     protocol::ByteBuffer data_;
     size_t have_ = 0;
   };
-  // The link's completion: the session's coroutine, resumed when both
-  // directions have stopped.
-  using LinkDone = asio::async_result<std::decay_t<decltype(asio::use_awaitable)>, void(RelayResult)>::handler_type;
+  // The link's completion: where its result goes, and the task that awaits
+  // run(), resumed when both directions have stopped (at once if that happens
+  // before it has suspended).
+  struct LinkDone {
+    std::coroutine_handle<> waiter;
+    RelayResult* result;
+    net::Completion* completion;
+  };
   void start_link(pool::ServerConnection& server, ReleasePolicy policy, LinkDone done);
 
   // Where a direction's loop resumes once its pending operation completes.
@@ -190,7 +196,7 @@ class Relay {
   // Completes the link once it ended and nothing is pending. May destroy the
   // relay (the session resumes): the caller's last statement.
   void finish_if_done();
-  void complete_link(bool post);
+  void complete_link();
 
   // What the client buffer holds, scanned: how much is whole messages, how much
   // of that goes to the server (not a Terminate), and whether it was malformed.
@@ -226,7 +232,7 @@ class Relay {
   std::string detail_;
   std::optional<RelayEnd> end_;
   std::optional<LinkDone> done_;
-  bool starting_ = false;  // inside run()'s initiation: completing must be posted
+  bool starting_ = false;  // inside start_link(): it completes the link itself
   Pending client_pending_, server_pending_;
   ClientScan client_scan_;  // held across a write to the server that suspended
   ServerScan server_scan_;  // held across a write to the client that suspended

@@ -5,7 +5,8 @@
 // that wait's operation lives in the session (ParkMemory), so an idle client costs
 // its session object and nothing more (DESIGN.md, per-client memory).
 //
-// A Session offers start() and resume(), each the coroutine of its next step;
+// A Session offers start(), its login (relaying() after it: go on with
+// resume(false)), and resume(readable), each the coroutine of its next step;
 // parked(), after a step, whether it parked; end(outcome), the coroutine that
 // finishes it; and socket(), worker(), park_memory().
 
@@ -16,6 +17,7 @@
 #include "base/assert.hpp"
 #include "net/notified_io.hpp"
 #include "net/op_memory.hpp"
+#include "net/task.hpp"
 #include "net/worker_group.hpp"
 
 namespace breakwater::session {
@@ -41,14 +43,29 @@ template <class Session>
 void park(std::unique_ptr<Session> session);
 
 template <class Session>
-asio::awaitable<void> run_session(std::unique_ptr<Session> session, bool resuming) {
-  auto step = resuming ? session->resume() : session->start();
-  auto outcome = co_await std::move(step);
+net::Task<void> relay_session(std::unique_ptr<Session> session, bool readable);
+
+// The login (or the console's whole session).
+template <class Session>
+asio::awaitable<void> run_session(std::unique_ptr<Session> session) {
+  auto outcome = co_await session->start();
+  if (session->relaying()) {
+    net::spawn_detached(relay_session(std::move(session), false), report_session_failure);
+    co_return;
+  }
+  co_await session->end(outcome);
+}
+
+// From the login or a park to the next park (or the end): a net::Task, as cheap
+// as a transaction allows; only a session's end takes Asio's coroutines.
+template <class Session>
+net::Task<void> relay_session(std::unique_ptr<Session> session, bool readable) {
+  auto outcome = co_await session->resume(readable);
   if (session->parked()) {
     park(std::move(session));
     co_return;
   }
-  co_await session->end(outcome);
+  co_await net::await_asio(session->worker().io().get_executor(), session->end(outcome));
 }
 
 // The parked client's wait handler: it owns the session, and names the session's
@@ -63,8 +80,7 @@ struct ResumeParked {
   // Any outcome resumes: readable bytes, or a socket closed by a timeout or KILL_CLIENT,
   // which the resumed session sees as its client gone and finishes.
   void operator()(asio::error_code, size_t) {
-    asio::io_context& io = session->worker().io();
-    asio::co_spawn(io, run_session(std::move(session), true), report_session_failure);
+    net::spawn_detached(relay_session(std::move(session), true), report_session_failure);
   }
 };
 
@@ -81,7 +97,7 @@ void park(std::unique_ptr<Session> session) {
 template <class Session>
 void spawn_session(std::unique_ptr<Session> session) {
   asio::io_context& io = session->worker().io();
-  asio::co_spawn(io, run_session(std::move(session), false), report_session_failure);
+  asio::co_spawn(io, run_session(std::move(session)), report_session_failure);
 }
 
 }  // namespace breakwater::session

@@ -30,7 +30,7 @@ TEST(RelayBuffers, AnIdleClientHoldsNoBufferAndALinkGivesThemBack) {
   std::optional<RelayEnd> end;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     got_bytes = co_await relay.wait_for_client();
-    auto result = co_await relay.run(server, ReleasePolicy::AtTransaction);
+    auto result = co_await net::as_awaitable(relay.run(server, ReleasePolicy::AtTransaction));
     end = result.end;
   }, asio::detached);
 

@@ -43,7 +43,7 @@ class RelayLink : public ::testing::Test {
   void link(ReleasePolicy policy) {
     asio::co_spawn(io_, [this, policy]() -> asio::awaitable<void> {
       if (!co_await relay_->wait_for_client()) co_return;
-      result_ = co_await relay_->run(server_, policy);
+      result_ = co_await net::as_awaitable(relay_->run(server_, policy));
     }, asio::detached);
   }
   void run_until_ended() { run_until(io_, [&] { return result_.has_value(); }); }

@@ -35,7 +35,9 @@ TEST(RelayStock, ARelayAtRestServesTheNextClientAsNew) {
   relay->count_into(&first_counts);
   std::optional<RelayEnd> end;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    if (co_await relay->wait_for_client()) end = (co_await relay->run(server, ReleasePolicy::AtTransaction)).end;
+    if (!co_await relay->wait_for_client()) co_return;
+    RelayResult result = co_await net::as_awaitable(relay->run(server, ReleasePolicy::AtTransaction));
+    end = result.end;  // not `(co_await ...).end`: GCC 12 frees such a temporary twice
   }, asio::detached);
   send_all(first_pair.peer_fd, select_one());
   run_until(io, [&] { return read_available(server_pair.peer_fd) > 0; });
