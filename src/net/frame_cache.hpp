@@ -19,7 +19,7 @@ class FrameCache {
  public:
   static constexpr std::size_t kGrain = 64;
   static constexpr std::size_t kClasses = 32;  // frames up to 2 KiB
-  static constexpr std::size_t kKeptPerClass = 16;
+  static constexpr std::size_t kKeptPerClass = 32;
 
   static void* allocate(std::size_t size) {
     if (!kEnabled || size > kGrain * kClasses) return ::operator new(size);

@@ -283,7 +283,7 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
       if (stop == nullptr || !stop->requested) {
         waiter->timer.expires_at(wake_at);
         waiter->armed = true;
-        co_await net::async_wait(waiter->timer);
+        co_await net::async_wait(waiter->timer, &waiter->wait_memory);
         waiter->armed = false;
       }
       std::shared_ptr<Waiter> older;

@@ -203,7 +203,8 @@ class ClientSession final : public WatchedSession, public KillableSession {
           if (!synced) co_return unexpected(synced.error());
         }
       }
-      auto result = co_await relay().run(lease_.server(), policy());
+      Relay::LinkAwaiter link = relay().link(lease_.server(), policy());
+      RelayResult result = co_await link;
       if (result.end != RelayEnd::Released) co_return result;
       if (!unlink_at_once()) co_await net::await_asio(executor(), return_server(true, true));
     }

@@ -160,22 +160,8 @@ asio::awaitable<bool> Relay::wait_for_client(bool readable) {
 }
 
 net::Task<RelayResult> Relay::run(pool::ServerConnection& server, ReleasePolicy policy) {
-  struct Link {
-    Relay& relay;
-    pool::ServerConnection& server;
-    ReleasePolicy policy;
-    RelayResult result;
-    net::Completion completion;
-    bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> waiter) {
-      completion.suspending();
-      relay.start_link(server, policy, LinkDone{waiter, &result, &completion});
-      return completion.suspended();
-    }
-    RelayResult await_resume() { return std::move(result); }
-  };
-  Link link{*this, server, policy, {}, {}};
-  RelayResult result = co_await link;
+  LinkAwaiter awaiter = link(server, policy);
+  RelayResult result = co_await awaiter;
   co_return result;
 }
 

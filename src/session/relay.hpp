@@ -124,6 +124,11 @@ class Relay {
   // Relays until the policy says the link ends or a side fails. The relay must
   // live until this completes.
   net::Task<RelayResult> run(pool::ServerConnection& server, ReleasePolicy policy);
+  // The same, awaited in a net::Task's own frame: `LinkAwaiter link = relay.link(...);
+  // RelayResult result = co_await link;` (a named awaiter: GCC 12 mishandles
+  // temporaries around co_await).
+  class LinkAwaiter;
+  LinkAwaiter link(pool::ServerConnection& server, ReleasePolicy policy);
 
  private:
   // Bytes read but not yet forwarded. Its storage is borrowed from the worker's
@@ -248,5 +253,29 @@ class Relay {
   bool query_running_ = false, in_transaction_ = false;
   Clock::time_point query_start_{}, transaction_start_{};
 };
+
+class Relay::LinkAwaiter {
+ public:
+  LinkAwaiter(Relay& relay, pool::ServerConnection& server, ReleasePolicy policy)
+      : relay_(relay), server_(server), policy_(policy) {}
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> waiter) {
+    completion_.suspending();
+    relay_.start_link(server_, policy_, LinkDone{waiter, &result_, &completion_});
+    return completion_.suspended();
+  }
+  RelayResult await_resume() { return std::move(result_); }
+
+ private:
+  Relay& relay_;
+  pool::ServerConnection& server_;
+  ReleasePolicy policy_;
+  RelayResult result_;
+  net::Completion completion_;
+};
+
+inline Relay::LinkAwaiter Relay::link(pool::ServerConnection& server, ReleasePolicy policy) {
+  return LinkAwaiter(*this, server, policy);
+}
 
 }  // namespace breakwater::session

@@ -87,6 +87,24 @@ TEST(Task, ATimerResumesItFromTheEventLoop) {
   EXPECT_EQ(second, "cancelled");
 }
 
+TEST(Task, ATimersWaitTakesTheMemoryItIsGiven) {
+  asio::io_context io{1};
+  Timer timer(io.get_executor(), 1ms);
+  TimerWaitMemory memory;
+  bool done = false;
+  spawn_detached(
+      [](Timer& t, TimerWaitMemory& room, bool& finished) -> Task<void> {
+        co_await async_wait(t, &room);
+        finished = true;
+      }(timer, memory, done),
+      [](std::exception_ptr) {});
+  EXPECT_TRUE(memory.in_use()) << "the pending wait sits in the room";
+  io.run();
+  EXPECT_TRUE(done);
+  EXPECT_FALSE(memory.in_use());
+  EXPECT_EQ(memory.spilled(), 0u) << "the wait's operation fits TimerWaitMemory";
+}
+
 TEST(Task, AwaitsAsioCoroutinesThatSuspendOrNot) {
   asio::io_context io{1};
   asio::steady_timer timer(io, 1ms);
