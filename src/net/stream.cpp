@@ -16,10 +16,6 @@ asio::awaitable<IoResult> Stream::read_some(asio::mutable_buffer buffer) {
   return tls_->read_some(socket_, buffer);
 }
 
-asio::awaitable<IoResult> Stream::wait_readable() {
-  return async_wait_readable(socket_, as_tuple(asio::use_awaitable));
-}
-
 asio::awaitable<IoResult> Stream::write(asio::const_buffer buffer) {
   if (!tls_) return asio::async_write(socket_, buffer, as_tuple(asio::use_awaitable));
   return tls_->write(socket_, buffer);

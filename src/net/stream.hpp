@@ -20,11 +20,10 @@ class Stream {
   const Socket& socket() const { return socket_; }
   bool is_open() const { return socket_.is_open(); }
 
+  // Plain reads trust epoll (net/notified_io.hpp): no recv() is tried on a socket
+  // known to be empty, and no re-arming. An idle client waits for bytes without a
+  // buffer with net::async_wait_readable() on socket().
   asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer);
-  // Until the socket has bytes to read, without a buffer: how an idle client waits.
-  // Plain reads and waits trust epoll (net/notified_io.hpp): no recv() is tried on
-  // a socket known to be empty, and no re-arming.
-  asio::awaitable<IoResult> wait_readable();
   // The whole buffer, or an error.
   asio::awaitable<IoResult> write(asio::const_buffer buffer);
 

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <exception>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "net/frame_cache.hpp"
@@ -259,6 +260,34 @@ asio::awaitable<T> as_awaitable(Task<T> task) {
       [&value](auto handler, Task<T> work) { task_detail::finish_into(std::move(work), &value, std::move(handler)); },
       asio::use_awaitable, std::move(task));
   if constexpr (!std::is_void_v<T>) co_return std::move(*value);
+}
+
+// A Task awaits an operation of the callback form, void(asio::error_code, size_t):
+// `start(handler)` starts it (a socket's read or wait, a Stream's start_read_some).
+template <class Start>
+auto await_io(Start start) {
+  struct Awaiter {
+    Start start;
+    std::tuple<asio::error_code, std::size_t> result;
+    Completion completion;
+
+    struct Resume {
+      Awaiter* awaiter;
+      std::coroutine_handle<> waiter;
+      void operator()(asio::error_code ec, std::size_t n) const {
+        awaiter->result = {ec, n};
+        awaiter->completion.complete(waiter);
+      }
+    };
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> waiter) {
+      completion.suspending();
+      start(Resume{this, waiter});
+      return completion.suspended();
+    }
+    std::tuple<asio::error_code, std::size_t> await_resume() const noexcept { return result; }
+  };
+  return Awaiter{std::move(start), {}, {}};
 }
 
 // A worker's timer: its executor is one pointer, not any_io_executor.

@@ -70,7 +70,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     relaying_ = false;
     return relay_transactions(readable);
   }
-  asio::awaitable<void> end(const Result<RelayResult, ClientError>& outcome) { return finish(outcome); }
+  net::Task<void> end(const Result<RelayResult, ClientError>& outcome) { return finish(outcome); }
 
   // The client went idle between transactions: its coroutines have returned and
   // it waits with no frame and no buffer (DESIGN.md, per-client memory).
@@ -190,8 +190,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
           co_return RelayResult{};
         }
         const bool readable = std::exchange(resumed, false);
-        if (!relay().client_message_ready() &&
-            !co_await net::await_asio(executor(), relay().wait_for_client(readable))) {
+        if (!relay().client_message_ready() && !co_await relay().wait_for_client(readable)) {
           co_return RelayResult{relay_->client_terminated() ? RelayEnd::ClientTerminated : RelayEnd::ClientGone};
         }
         // link(), in this frame: one coroutine frame fewer per transaction.
@@ -206,7 +205,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
       Relay::LinkAwaiter link = relay().link(lease_.server(), policy());
       RelayResult result = co_await link;
       if (result.end != RelayEnd::Released) co_return result;
-      if (!unlink_at_once()) co_await net::await_asio(executor(), return_server(true, true));
+      if (!unlink_at_once()) co_await return_server(true, true);
     }
   }
   net::Executor executor() { return worker_.io().get_executor(); }
@@ -454,7 +453,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
       if (!linked) co_return unexpected(linked.error());
       reported = lease_->params;
       client_params_ = WantedParameters(with_reported_values(client_params_.list(), reported, context_->tracked_parameters));
-      if (policy() != ReleasePolicy::Never && !unlink_at_once()) co_await return_server(true, true);
+      if (policy() != ReleasePolicy::Never && !unlink_at_once()) co_await net::as_awaitable(return_server(true, true));
     }
     // One allocation for the whole welcome: AuthenticationOk (9 bytes), each
     // ParameterStatus (7 + its text), BackendKeyData (13), ReadyForQuery (6).
@@ -473,8 +472,9 @@ class ClientSession final : public WatchedSession, public KillableSession {
     co_return Result<void, ClientError>{};
   }
 
-  // The one exit: log, tell the client, return or close the server.
-  asio::awaitable<void> finish(const Result<RelayResult, ClientError>& outcome) {
+  // The one exit: log, tell the client, return or close the server. A Task: a
+  // connection storm's clients mostly end with no error to tell, no reset query.
+  net::Task<void> finish(const Result<RelayResult, ClientError>& outcome) {
     record_->session = nullptr;
     unwatch();
     SessionEnd end = describe_end(outcome, {ended_by_, killed_, login_timed_out_, is_cancel_});
@@ -489,7 +489,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
       if (config().log_pooler_errors) BW_LOG_WARN("{} pooler error: {}", log_prefix(), tell_client->message);
       protocol::ByteBuffer out;
       protocol::write_error_response(out, tell_client->spec());
-      co_await connection_.write(asio::buffer(out));
+      co_await net::await_asio(executor(), connection_.write(asio::buffer(out)));
     }
     connection_.close();
     if (registered_) context_->clients->unregister_client(key_);
@@ -507,12 +507,12 @@ class ClientSession final : public WatchedSession, public KillableSession {
   bool must_reset(bool reusable, bool reset) const {
     return reusable && reset && !config().server_reset_query.empty();
   }
-  asio::awaitable<void> return_server(bool reusable, bool reset) {
+  net::Task<void> return_server(bool reusable, bool reset) {
     if (!lease_) co_return;
     record_->unlink_server();
     if (must_reset(reusable, reset)) {
-      auto done = co_await pool::run_simple_query(lease_.server(), config().server_reset_query,
-                                                  static_cast<uint32_t>(config().max_packet_size));
+      auto done = co_await net::await_asio(executor(), pool::run_simple_query(lease_.server(), config().server_reset_query,
+                                                                              static_cast<uint32_t>(config().max_packet_size)));
       if (!done) {
         BW_LOG_WARN("S-{:#x}: server_reset_query failed: {}", lease_->id, done.error());
         reusable = false;

@@ -122,7 +122,7 @@ bool Relay::client_message_ready() {
   return bytes.size() >= protocol::kHeaderSize && !(bytes[0] == 'X' && client_scanner_.at_boundary());
 }
 
-asio::awaitable<bool> Relay::wait_for_client(bool readable) {
+net::Task<bool> Relay::wait_for_client(bool readable) {
   bool retried_wait = false;
   // A complete message already waiting (pipelined) needs no read.
   while (true) {
@@ -137,7 +137,8 @@ asio::awaitable<bool> Relay::wait_for_client(bool readable) {
     }
     if (!readable && client_idle()) {
       // Idle: park on readability with no buffer; borrow one once bytes are there.
-      auto [wait_error, ignored] = co_await client_->wait_readable();
+      auto [wait_error, ignored] = co_await net::await_io(
+          [this](auto handler) { net::async_wait_readable(client_->socket(), std::move(handler)); });
       if (wait_error) co_return false;
     }
     readable = false;
@@ -150,7 +151,9 @@ asio::awaitable<bool> Relay::wait_for_client(bool readable) {
         from_client_.give_back();
         continue;
       }
-      read = co_await client_->read_some(from_client_.free_space());
+      read = co_await net::await_io([this, into = from_client_.free_space()](auto handler) {
+        client_->start_read_some(into, std::move(handler), client_pending_.tls_stop.slot());
+      });
     }
     auto [ec, n] = read;
     if (ec) co_return false;

@@ -93,7 +93,7 @@ class Relay {
   // Waits for the client's next bytes while no server is linked. False when the
   // client left (or sent only Terminate: then client_terminated() is true).
   // `readable`: the socket is known to have bytes (or to have failed), so read at once.
-  asio::awaitable<bool> wait_for_client(bool readable = false);
+  net::Task<bool> wait_for_client(bool readable = false);
   // wait_for_client's way without waiting: true when a message's header is read
   // (a Terminate alone is left to wait_for_client).
   bool client_message_ready();

@@ -53,11 +53,11 @@ asio::awaitable<void> run_session(std::unique_ptr<Session> session) {
     net::spawn_detached(relay_session(std::move(session), false), report_session_failure);
     co_return;
   }
-  co_await session->end(outcome);
+  co_await net::as_awaitable(session->end(outcome));
 }
 
 // From the login or a park to the next park (or the end): a net::Task, as cheap
-// as a transaction allows; only a session's end takes Asio's coroutines.
+// as a transaction allows.
 template <class Session>
 net::Task<void> relay_session(std::unique_ptr<Session> session, bool readable) {
   auto outcome = co_await session->resume(readable);
@@ -65,7 +65,7 @@ net::Task<void> relay_session(std::unique_ptr<Session> session, bool readable) {
     park(std::move(session));
     co_return;
   }
-  co_await net::await_asio(session->worker().io().get_executor(), session->end(outcome));
+  co_await session->end(outcome);
 }
 
 // The parked client's wait handler: it owns the session, and names the session's

@@ -87,6 +87,33 @@ TEST(Task, ATimerResumesItFromTheEventLoop) {
   EXPECT_EQ(second, "cancelled");
 }
 
+TEST(Task, AnOperationThatCompletesInsideItsStartGoesOnWithoutSuspending) {
+  size_t got = 0;
+  spawn_detached(
+      [](size_t& out) -> Task<void> {
+        auto [ec, n] = co_await await_io([](auto handler) { handler(asio::error_code{}, 5); });
+        out = ec ? 0 : n;
+      }(got),
+      [](std::exception_ptr) {});
+  EXPECT_EQ(got, 5u);
+}
+
+TEST(Task, AnOperationCompletedFromTheEventLoopResumesIt) {
+  asio::io_context io{1};
+  size_t got = 0;
+  spawn_detached(
+      [](asio::io_context& loop, size_t& out) -> Task<void> {
+        auto [ec, n] = co_await await_io([&loop](auto handler) {
+          asio::post(loop, [handler] { handler(asio::error::eof, 0); });
+        });
+        out = ec == asio::error::eof ? 1 : 2;
+      }(io, got),
+      [](std::exception_ptr) {});
+  EXPECT_EQ(got, 0u);
+  io.run();
+  EXPECT_EQ(got, 1u);
+}
+
 TEST(Task, ATimersWaitTakesTheMemoryItIsGiven) {
   asio::io_context io{1};
   Timer timer(io.get_executor(), 1ms);

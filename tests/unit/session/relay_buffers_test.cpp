@@ -29,7 +29,7 @@ TEST(RelayBuffers, AnIdleClientHoldsNoBufferAndALinkGivesThemBack) {
   std::optional<bool> got_bytes;
   std::optional<RelayEnd> end;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    got_bytes = co_await relay.wait_for_client();
+    got_bytes = co_await net::as_awaitable(relay.wait_for_client());
     auto result = co_await net::as_awaitable(relay.run(server, ReleasePolicy::AtTransaction));
     end = result.end;
   }, asio::detached);

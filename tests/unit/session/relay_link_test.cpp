@@ -42,7 +42,7 @@ class RelayLink : public ::testing::Test {
   // Waits for the client's first bytes, then relays until the link ends.
   void link(ReleasePolicy policy) {
     asio::co_spawn(io_, [this, policy]() -> asio::awaitable<void> {
-      if (!co_await relay_->wait_for_client()) co_return;
+      if (!co_await net::as_awaitable(relay_->wait_for_client())) co_return;
       result_ = co_await net::as_awaitable(relay_->run(server_, policy));
     }, asio::detached);
   }

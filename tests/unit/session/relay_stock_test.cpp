@@ -35,7 +35,7 @@ TEST(RelayStock, ARelayAtRestServesTheNextClientAsNew) {
   relay->count_into(&first_counts);
   std::optional<RelayEnd> end;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    if (!co_await relay->wait_for_client()) co_return;
+    if (!co_await net::as_awaitable(relay->wait_for_client())) co_return;
     RelayResult result = co_await net::as_awaitable(relay->run(server, ReleasePolicy::AtTransaction));
     end = result.end;  // not `(co_await ...).end`: GCC 12 frees such a temporary twice
   }, asio::detached);
@@ -59,7 +59,7 @@ TEST(RelayStock, ARelayAtRestServesTheNextClientAsNew) {
   // The second client's bytes come from its own socket, and are not counted in the first's pool.
   send_all(second_pair.peer_fd, select_one());
   std::optional<bool> got;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> { got = co_await again->wait_for_client(); }, asio::detached);
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { got = co_await net::as_awaitable(again->wait_for_client()); }, asio::detached);
   run_until(io, [&] { return got.has_value(); });
   EXPECT_EQ(got, true);
   EXPECT_EQ(first_counts.read(pool::PoolStats::Received), first_received);
