@@ -278,7 +278,12 @@ class ClientSession final : public WatchedSession, public KillableSession {
     stats_->add(pool::PoolStats::ServerAssignments, 1);
     stats_->add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                                       Clock::now() - waiting_since_).count()));
-    return in_line_with_client();  // most links: nothing to compare
+    if (in_line_with_client()) return true;  // most links: nothing to compare
+    // Same values under another list (a client that SET and then RESET):
+    // no query, only the bookkeeping of what the server is in line with.
+    if (!build_sync_query(lease_->params, client_params_.list()).empty()) return false;
+    adopt_server_parameters();
+    return true;
   }
   asio::awaitable<Result<void, ClientError>> bring_server_in_line() {
     auto synced = co_await sync_parameters(lease_.server(), client_params_.list(), config());

@@ -1,6 +1,7 @@
 #include "session/param_sync.hpp"
 
 #include <cctype>
+#include <mutex>
 
 #include "config/values.hpp"
 #include "pool/server_connector.hpp"
@@ -58,8 +59,12 @@ std::string quote_literal(std::string_view value) {
 }
 
 WantedParameters::WantedParameters(ParameterList values) {
-  // Worker threads only: each keeps its own last list, so no lock.
-  thread_local std::shared_ptr<const ParameterList> last;
+  // One last list for all workers, not one each: a server that moves from one
+  // worker's client to another's is then still in line with the same pointer,
+  // and its next link compares and SETs nothing. Taken once per login.
+  static std::mutex mutex;
+  static std::shared_ptr<const ParameterList> last;
+  std::lock_guard lock(mutex);
   if (last && *last == values) {
     values_ = last;
     return;

@@ -18,13 +18,13 @@ namespace breakwater::session {
 
 using ParameterList = std::vector<std::pair<std::string, std::string>>;
 
-// What every server linked to a client must have. Most clients of a worker hold
+// What every server linked to a client must have. Most clients hold
 // the same values (the pool's, as welcomed), so the list is shared between them
 // and copied only for a client whose own values change (per-client memory).
 class WantedParameters {
  public:
   WantedParameters() = default;
-  // Shares the storage of this thread's last list when the values are the same.
+  // Shares the storage of the last list made, on any thread, when the values are the same.
   explicit WantedParameters(ParameterList values);
   const ParameterList& list() const;
   // The shared list itself, for ServerConnection::in_line_with.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace breakwater::session {
 namespace {
 
@@ -48,6 +50,14 @@ TEST(WantedParameters, ClientsWithTheSameValuesShareOneList) {
   EXPECT_EQ(&first.list(), &second.list());
   WantedParameters other(ParameterList{{"DateStyle", "German"}});
   EXPECT_NE(&other.list(), &first.list());
+}
+
+TEST(WantedParameters, ClientsOfDifferentWorkersShareOneList) {
+  // A server handed between workers' clients stays in line only if they hold the same list.
+  ParameterList values{{"DateStyle", "ISO, YMD"}, {"TimeZone", "UTC"}};
+  WantedParameters here(values), there;
+  std::thread([&] { there = WantedParameters(values); }).join();
+  EXPECT_EQ(here.shared(), there.shared());
 }
 
 TEST(WantedParameters, AClientsOwnChangeCopiesItsListOnly) {
