@@ -76,12 +76,14 @@ class PoolAccounting {
   // worker (`worker`, the releasing event loop) so that its socket need not move:
   // within the first kSameWorkerWindow waiters, and never past one already passed
   // kMaxPassed times, so the wait order stays FIFO within a small, bounded slack
-  // (a few transactions' time). A move costs three system calls (epoll_ctl DEL and
-  // ADD, FIONBIO); with a slack of 2 half the hand-overs moved a socket under 50
-  // clients on two workers, with 8 one in twenty.
+  // (a few transactions' time). A move costs four system calls (epoll_ctl DEL and
+  // ADD, FIONBIO, a peek that the server is alive). pgbench -S -c 50 on two
+  // workers, sockets moved per transaction: slack 8, 0.14-0.20; slack 32, 0.10-0.13
+  // (5.5-5.9 system calls per transaction down to 5.1-5.3); unbounded, 0.045, but
+  // one worker then hoards the servers and the other's clients wait.
   ReleaseStep release(const std::vector<ConnectionCap::Wait>& elsewhere = {}, int worker = -1);
-  static constexpr size_t kSameWorkerWindow = 16;
-  static constexpr int kMaxPassed = 8;
+  static constexpr size_t kSameWorkerWindow = 32;
+  static constexpr int kMaxPassed = 32;
 
   // A server logged in for the client that opened it; it is now active.
   void login_succeeded();
