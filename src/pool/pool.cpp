@@ -449,7 +449,7 @@ asio::awaitable<Result<ServerLease, ClientError>> Pool::open_server(net::Worker&
     Guard lock(*this);
     last_login_error_.reset();
     accounting_.login_succeeded();
-    if (!server_parameters_) server_parameters_ = (*connected)->params;
+    if (!server_parameters_) server_parameters_ = std::make_shared<const WelcomeParameters>((*connected)->params);
   }
   co_return ServerLease(shared_from_this(), std::move(*connected));
 }
@@ -461,7 +461,7 @@ asio::awaitable<void> Pool::open_spare_server(net::Worker& worker) {
   {
     Guard lock(*this);
     last_login_error_.reset();
-    if (!server_parameters_) server_parameters_ = (*connected)->params;
+    if (!server_parameters_) server_parameters_ = std::make_shared<const WelcomeParameters>((*connected)->params);
     if (auto ticket = accounting_.filler_ready()) {
       waiter = take_waiter_locked(*ticket);
       waiter->server = std::move(*connected);

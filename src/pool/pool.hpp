@@ -25,6 +25,7 @@
 #include "pool/pool_accounting.hpp"
 #include "pool/pool_stats.hpp"
 #include "pool/server_connector.hpp"
+#include "pool/welcome_parameters.hpp"
 #include "protocol/client_error.hpp"
 
 namespace breakwater::pool {
@@ -101,8 +102,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   net::Task<Result<ServerLease, protocol::ClientError>> acquire(net::Worker& worker, WaitStop* stop = nullptr);
 
   // The ParameterStatus set of this pool's servers, once one has logged in
-  // (PgBouncer's "welcome" values for new clients).
-  std::optional<ParameterMap> server_parameters() const;
+  // (PgBouncer's "welcome" values for new clients); null before. Shared, never copied.
+  std::shared_ptr<const WelcomeParameters> server_parameters() const;
 
   // Keys of a client that proved itself with SCRAM against a stored SCRAM secret:
   // with them, servers of this pool log in as that user without any password.
@@ -236,7 +237,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   // client that must wait, so that a wait allocates nothing.
   std::vector<std::vector<std::shared_ptr<Waiter>>> spare_waiters_;
   static constexpr size_t kMaxSpareWaiters = 64;
-  std::optional<ParameterMap> server_parameters_;
+  std::shared_ptr<const WelcomeParameters> server_parameters_;
   std::optional<protocol::ClientError> last_login_error_;
   Clock::time_point last_login_failure_{};
   size_t next_fill_worker_ = 0;

@@ -104,7 +104,7 @@ void Pool::close_idle_servers() {
   }
 }
 
-std::optional<ParameterMap> Pool::server_parameters() const {
+std::shared_ptr<const WelcomeParameters> Pool::server_parameters() const {
   std::lock_guard lock(mutex_);
   return server_parameters_;
 }

@@ -446,32 +446,24 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // answer from the pool's cached server parameters, as PgBouncer does, so a
   // login storm needs no server per login; only a pool's first login opens one.
   asio::awaitable<Result<void, ClientError>> welcome(pool::MessageStream& messages, const ParameterList& startup_values) {
-    std::optional<pool::ParameterMap> cached;
-    if (policy() != ReleasePolicy::Never) cached = pool_->server_parameters();
-    pool::ParameterMap reported;
-    if (cached) {
-      reported = std::move(*cached);
-      client_params_ = WantedParameters(report_from_cache(reported, startup_values, context_->tracked_parameters));
+    std::shared_ptr<const pool::WelcomeParameters> told;
+    if (policy() != ReleasePolicy::Never) told = pool_->server_parameters();
+    if (told) {
+      // Most logins of a storm: messages serialized once, no map copied.
+      told = welcome_values(told, startup_values);
+      client_params_ = wanted_after_welcome(told, context_->tracked_parameters);
     } else {
       client_params_ = WantedParameters(startup_values);  // link() syncs the server to these
       auto linked = co_await link();
       if (!linked) co_return unexpected(linked.error());
-      reported = lease_->params;
-      client_params_ = WantedParameters(with_reported_values(client_params_.list(), reported, context_->tracked_parameters));
+      told = std::make_shared<const pool::WelcomeParameters>(lease_->params);
+      client_params_ =
+          WantedParameters(with_reported_values(client_params_.list(), told->values, context_->tracked_parameters));
       if (policy() != ReleasePolicy::Never && !unlink_at_once()) co_await net::as_awaitable(return_server(true, true));
     }
-    // One allocation for the whole welcome: AuthenticationOk (9 bytes), each
-    // ParameterStatus (7 + its text), BackendKeyData (13), ReadyForQuery (6).
-    size_t size = 9 + 13 + 6;
-    for (const auto& [name, value] : reported.items()) size += 7 + name.size() + value.size();
-    protocol::ByteBuffer out;
-    out.reserve(size);
-    protocol::write_authentication(out, protocol::AuthCode::Ok);
-    for (const auto& [name, value] : reported.items()) protocol::write_parameter_status(out, name, value);
     key_ = context_->clients->register_client(record_);
     registered_ = true;
-    protocol::write_backend_key_data(out, key_);
-    protocol::write_ready_for_query(out, 'I');
+    const protocol::ByteBuffer out = welcome_message(told->parameter_status, key_);
     auto written = co_await messages.write(out);
     if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
     co_return Result<void, ClientError>{};

@@ -5,6 +5,7 @@
 
 #include "config/values.hpp"
 #include "pool/server_connector.hpp"
+#include "protocol/message_writer.hpp"
 #include "protocol/sqlstate.hpp"
 
 namespace breakwater::session {
@@ -22,16 +23,66 @@ std::string canonical_value(std::string_view name, std::string_view value) {
   return out;
 }
 
+bool reports_unchanged(const pool::ParameterMap& reported, const ParameterList& startup) {
+  for (const auto& [name, value] : startup) {
+    // ParameterMap::set matches names exactly: another spelling would be a new entry.
+    const std::string* current = reported.find(name);
+    if (current == nullptr || *current != canonical_value(name, value)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-ParameterList report_from_cache(pool::ParameterMap& reported, const ParameterList& startup,
-                                const std::vector<std::string>& tracked) {
+std::shared_ptr<const pool::WelcomeParameters> welcome_values(
+    const std::shared_ptr<const pool::WelcomeParameters>& cached, const ParameterList& startup) {
+  if (reports_unchanged(cached->values, startup)) return cached;
+  // Clients of one application ask for the same values (its application_name):
+  // each worker keeps the last variant it made, so a storm of them makes one.
+  struct Variant {
+    std::shared_ptr<const pool::WelcomeParameters> base, told;
+    ParameterList startup;
+  };
+  thread_local Variant last;
+  if (last.base == cached && last.startup == startup) return last.told;
+  pool::ParameterMap reported = cached->values;
   for (const auto& [name, value] : startup) reported.set(name, canonical_value(name, value));
+  last = {cached, std::make_shared<const pool::WelcomeParameters>(std::move(reported)), startup};
+  return last.told;
+}
+
+ParameterList tracked_values(const pool::ParameterMap& reported, const std::vector<std::string>& tracked) {
   ParameterList wanted;
   for (const auto& name : tracked) {
     if (const std::string* value = reported.find_any_case(name)) wanted.emplace_back(name, *value);
   }
   return wanted;
+}
+
+WantedParameters wanted_after_welcome(const std::shared_ptr<const pool::WelcomeParameters>& told,
+                                      const std::vector<std::string>& tracked) {
+  struct Made {
+    std::shared_ptr<const pool::WelcomeParameters> told;
+    std::vector<std::string> tracked;
+    WantedParameters wanted;
+  };
+  thread_local Made last;
+  if (last.told != told || last.tracked != tracked) {
+    last = {told, tracked, WantedParameters(tracked_values(told->values, tracked))};
+  }
+  return last.wanted;
+}
+
+protocol::ByteBuffer welcome_message(std::span<const uint8_t> parameter_status, protocol::BackendKeyData key) {
+  // One allocation: AuthenticationOk (9 bytes), the ParameterStatus messages,
+  // BackendKeyData (13), ReadyForQuery (6).
+  protocol::ByteBuffer out;
+  out.reserve(9 + parameter_status.size() + 13 + 6);
+  protocol::write_authentication(out, protocol::AuthCode::Ok);
+  out.insert(out.end(), parameter_status.begin(), parameter_status.end());
+  protocol::write_backend_key_data(out, key);
+  protocol::write_ready_for_query(out, 'I');
+  return out;
 }
 
 ParameterList with_reported_values(ParameterList wanted, const pool::ParameterMap& reported,

@@ -5,6 +5,7 @@
 
 #include <asio.hpp>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,9 @@
 #include "base/result.hpp"
 #include "config/config.hpp"
 #include "pool/server_connection.hpp"
+#include "pool/welcome_parameters.hpp"
+#include "protocol/backend_messages.hpp"
+#include "protocol/bytes.hpp"
 #include "protocol/client_error.hpp"
 
 namespace breakwater::session {
@@ -41,12 +45,24 @@ class WantedParameters {
 // empty when nothing differs. Names compare case-insensitively, values exactly.
 std::string build_sync_query(const pool::ParameterMap& server, const ParameterList& wanted);
 
-// A client welcomed from the pool's cached server parameters (no server linked):
-// `reported` becomes what it is told, the cache with its own startup values in
-// the server's spelling ("utf-8" is reported "UTF8"); returns what every server
-// linked to it must have, the tracked values among them.
-ParameterList report_from_cache(pool::ParameterMap& reported, const ParameterList& startup,
-                                const std::vector<std::string>& tracked);
+// What a client welcomed from the pool's cached server parameters (no server
+// linked) is told: the cache with its own startup values in the server's
+// spelling ("utf-8" is reported "UTF8"). The cache itself when those change
+// nothing, as for most clients; else a variant, reused for the next client of
+// this thread that asks for the same.
+std::shared_ptr<const pool::WelcomeParameters> welcome_values(
+    const std::shared_ptr<const pool::WelcomeParameters>& cached, const ParameterList& startup);
+
+// The tracked values among `reported`: what every server linked to the client must have.
+ParameterList tracked_values(const pool::ParameterMap& reported, const std::vector<std::string>& tracked);
+
+// tracked_values of what a client was told, as its WantedParameters. A storm's
+// clients are told the same: each worker keeps the last list it made for them.
+WantedParameters wanted_after_welcome(const std::shared_ptr<const pool::WelcomeParameters>& told,
+                                      const std::vector<std::string>& tracked);
+
+// AuthenticationOk, the ParameterStatus messages, BackendKeyData and ReadyForQuery.
+protocol::ByteBuffer welcome_message(std::span<const uint8_t> parameter_status, protocol::BackendKeyData key);
 
 // After a client's first link: every tracked value the server reports joins the
 // client's own, so that a later server is brought to the same state.

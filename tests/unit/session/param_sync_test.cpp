@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "pool/welcome_parameters.hpp"
+#include "protocol/message_writer.hpp"
+
 #include <thread>
 
 namespace breakwater::session {
@@ -26,12 +29,57 @@ TEST(ParamSync, ACachedWelcomeReportsTheClientsValuesInTheServersSpelling) {
   reported.set("client_encoding", "UTF8");
   reported.set("DateStyle", "ISO, MDY");
   reported.set("server_version", "15.8");
-  ParameterList wanted = report_from_cache(reported, {{"client_encoding", "utf-8"}, {"application_name", "app"}},
-                                           {"client_encoding", "DateStyle", "TimeZone", "application_name"});
-  EXPECT_EQ(*reported.find_any_case("client_encoding"), "UTF8") << "as PostgreSQL would report it";
-  EXPECT_EQ(*reported.find_any_case("application_name"), "app");
+  auto cached = std::make_shared<const pool::WelcomeParameters>(reported);
+  auto told = welcome_values(cached, {{"client_encoding", "utf-8"}, {"application_name", "app"}});
+  EXPECT_EQ(*told->values.find_any_case("client_encoding"), "UTF8") << "as PostgreSQL would report it";
+  EXPECT_EQ(*told->values.find_any_case("application_name"), "app");
+  EXPECT_EQ(cached->values.find("application_name"), nullptr) << "the pool's cache is left alone";
+  ParameterList wanted = tracked_values(told->values, {"client_encoding", "DateStyle", "TimeZone", "application_name"});
   EXPECT_EQ(wanted, (ParameterList{{"client_encoding", "UTF8"}, {"DateStyle", "ISO, MDY"}, {"application_name", "app"}}))
       << "tracked names only, and only those with a value (no TimeZone here)";
+  const std::vector<std::string> tracked{"client_encoding", "DateStyle", "TimeZone", "application_name"};
+  WantedParameters first = wanted_after_welcome(told, tracked);
+  EXPECT_EQ(first.list(), wanted);
+  EXPECT_EQ(wanted_after_welcome(told, tracked).shared(), first.shared()) << "made once for clients told the same";
+  EXPECT_EQ(wanted_after_welcome(told, {"DateStyle"}).list(), (ParameterList{{"DateStyle", "ISO, MDY"}}))
+      << "another tracked list is another list";
+}
+
+TEST(ParamSync, AClientAskingForTheCachedValuesIsWelcomedWithTheCachedMessages) {
+  pool::ParameterMap reported;
+  reported.set("client_encoding", "UTF8");
+  reported.set("application_name", "pgbench");
+  auto cached = std::make_shared<const pool::WelcomeParameters>(reported);
+  EXPECT_EQ(welcome_values(cached, {}), cached);
+  EXPECT_EQ(welcome_values(cached, {{"client_encoding", "utf-8"}, {"application_name", "pgbench"}}), cached)
+      << "compared in the server's spelling";
+  auto other = welcome_values(cached, {{"application_name", "other"}});
+  EXPECT_NE(other, cached);
+  EXPECT_EQ(welcome_values(cached, {{"application_name", "other"}}), other) << "the next such client reuses it";
+  EXPECT_NE(welcome_values(cached, {{"DateStyle", "ISO, MDY"}}), cached) << "a value the cache lacks";
+  auto respelled = welcome_values(cached, {{"Application_Name", "pgbench"}});
+  EXPECT_EQ(respelled->values.items().size(), 3u) << "names are kept as spelled: another spelling is another entry";
+}
+
+TEST(ParamSync, TheWelcomeIsOneBufferOfWholeMessages) {
+  pool::ParameterMap reported;
+  reported.set("client_encoding", "UTF8");
+  reported.set("TimeZone", "UTC");
+  pool::WelcomeParameters told(reported);
+  protocol::ByteBuffer expected_status;
+  protocol::write_parameter_status(expected_status, "client_encoding", "UTF8");
+  protocol::write_parameter_status(expected_status, "TimeZone", "UTC");
+  EXPECT_EQ(told.parameter_status, expected_status);
+
+  const protocol::BackendKeyData key{42, 7};
+  protocol::ByteBuffer expected;
+  protocol::write_authentication(expected, protocol::AuthCode::Ok);
+  expected.insert(expected.end(), expected_status.begin(), expected_status.end());
+  protocol::write_backend_key_data(expected, key);
+  protocol::write_ready_for_query(expected, 'I');
+  EXPECT_EQ(welcome_message(told.parameter_status, key), expected);
+  EXPECT_EQ(tracked_values(told.values, {"timezone", "DateStyle"}), (ParameterList{{"timezone", "UTC"}}))
+      << "tracked names found in any case, absent ones left out";
 }
 
 TEST(ParamSync, AfterTheFirstLinkTheServersTrackedValuesJoinTheClients) {
