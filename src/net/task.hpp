@@ -22,7 +22,6 @@
 #include <utility>
 
 #include "net/frame_cache.hpp"
-#include "net/op_memory.hpp"
 #include "net/socket.hpp"
 
 namespace breakwater::net {
@@ -292,43 +291,5 @@ auto await_io(Start start) {
 
 // A worker's timer: its executor is one pointer, not any_io_executor.
 using Timer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>;
-// Room for a Timer's wait started by async_wait() (task_test checks it fits).
-using TimerWaitMemory = BasicOpMemory<128, alignof(void*)>;
-
-// A Task waits on a timer: the error code it completed with. The wait's
-// operation takes its memory from `memory` (a BasicOpMemory) when one is given.
-template <class Timer, class Memory = OpMemory>
-auto async_wait(Timer& timer, Memory* memory = nullptr) {
-  struct Awaiter {
-    Timer& timer;
-    Memory* memory;
-    asio::error_code ec;
-
-    struct Resume {
-      Awaiter* awaiter;
-      std::coroutine_handle<> waiter;
-      void operator()(asio::error_code done) const {
-        awaiter->ec = done;
-        waiter.resume();
-      }
-    };
-    struct ResumeInPlace : Resume {
-      using allocator_type = OpAllocator<void, Memory>;
-      allocator_type get_allocator() const noexcept { return allocator_type(this->awaiter->memory); }
-    };
-
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> waiter) {
-      // Asio never completes a wait inside its initiation.
-      if (memory != nullptr) {
-        timer.async_wait(ResumeInPlace{{this, waiter}});
-      } else {
-        timer.async_wait(Resume{this, waiter});
-      }
-    }
-    asio::error_code await_resume() const noexcept { return ec; }
-  };
-  return Awaiter{timer, memory, {}};
-}
 
 }  // namespace breakwater::net

@@ -78,6 +78,7 @@ Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSett
       accounting_(settings_.limits, caps_.database.get(), caps_.user.get()),
       idle_(worker_count),
       spare_waiters_(worker_count),
+      deadlines_(worker_count),
       server_check_query_(settings_.server_check_query) {}
 
 Pool::~Pool() {
@@ -268,8 +269,8 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
           may_open = true;
           break;
         case PoolAccounting::Next::Wait:
-          waiter = new_waiter_locked(worker, step.ticket);
           wake_at = accounting_.wake_time(step.ticket, now);
+          waiter = new_waiter_locked(worker, step.ticket, wake_at);
           blocked_by_cap = step.blocked_by_cap;
           break;
       }
@@ -281,10 +282,8 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
     }
     while (waiter) {
       if (stop == nullptr || !stop->requested) {
-        waiter->timer.expires_at(wake_at);
-        waiter->armed = true;
-        co_await net::async_wait(waiter->timer, &waiter->wait_memory);
-        waiter->armed = false;
+        keep_deadline(worker, wake_at);
+        co_await waiter->next_wake();
       }
       std::shared_ptr<Waiter> older;
       bool open = false, timed_out = false, abandoned = false;
@@ -311,6 +310,7 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
             } else {
               BW_ASSERT(step.still_waiting);
               wake_at = step.next;
+              waiter->wake_at = wake_at;
             }
           }
         }

@@ -77,7 +77,8 @@ struct PoolCaps {
   std::shared_ptr<ConnectionCap> user;      // max_user_connections
 };
 
-struct PoolWaiter;
+class PoolWaiter;
+struct PoolDeadline;
 
 // How a waiting client gives up its place (KILL_CLIENT, query_timeout): stop()
 // marks it and wakes the wait acquire() has in progress, if any. On the client's
@@ -184,11 +185,16 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   // wake after unlocking.
   std::shared_ptr<Waiter> grant_locked(std::optional<Ticket> ticket);
   // Under mutex_: a waiter joins the queue (a spare one of `worker` if any), or leaves it.
-  std::shared_ptr<Waiter> new_waiter_locked(net::Worker& worker, Ticket ticket);
+  std::shared_ptr<Waiter> new_waiter_locked(net::Worker& worker, Ticket ticket, Clock::time_point wake_at);
   std::shared_ptr<Waiter> take_waiter_locked(Ticket ticket);
   // Under mutex_: a waiter out of the queue, done with, kept for reuse when nobody else holds it.
   void retire_waiter_locked(std::shared_ptr<Waiter> waiter, int worker_id);
   static void wake(const std::shared_ptr<Waiter>& waiter);
+  // Waiters' deadlines, per worker (pool_waiter.hpp): keep_deadline arms the
+  // worker's timer for `at` unless it rings earlier; deadline_rang wakes the
+  // waiters whose moment has come and arms it for the next.
+  void keep_deadline(net::Worker& worker, Clock::time_point at);
+  void deadline_rang(int worker_id);
   std::unique_ptr<ServerConnection> take_idle_locked(int worker_id);
   bool in_login_retry_locked() const;
   // Room may have appeared under a shared cap: offer it to the pools under it, the
@@ -237,6 +243,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   // client that must wait, so that a wait allocates nothing.
   std::vector<std::vector<std::shared_ptr<Waiter>>> spare_waiters_;
   static constexpr size_t kMaxSpareWaiters = 64;
+  // One per worker, made there on first use; touched only on that worker's thread.
+  std::vector<std::unique_ptr<PoolDeadline>> deadlines_;
   std::shared_ptr<const WelcomeParameters> server_parameters_;
   std::optional<protocol::ClientError> last_login_error_;
   Clock::time_point last_login_failure_{};

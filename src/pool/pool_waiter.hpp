@@ -1,9 +1,18 @@
 #pragma once
 // A client waiting in a Pool's queue (pool.cpp's acquire() and the queue's own
 // upkeep in pool_waiters.cpp). Private to the pool layer.
+//
+// A waiter has no timer of its own: most waits end within a transaction's time,
+// and arming and cancelling a timer for each cost more than the rest of the
+// wait. Its deadline (query_wait_timeout, reserve_pool_timeout) is kept in
+// `wake_at`, and one timer per pool and worker (PoolDeadline) wakes the waiters
+// whose moment has come.
 
 #include <asio.hpp>
+#include <atomic>
 #include <chrono>
+#include <coroutine>
+#include <cstdint>
 #include <memory>
 
 #include "net/task.hpp"
@@ -13,18 +22,47 @@
 
 namespace breakwater::pool {
 
-struct PoolWaiter {
-  explicit PoolWaiter(asio::io_context& io) : timer(io) {}
-  // On the waiting client's worker; its executor is one pointer, not any_io_executor.
-  net::Timer timer;
+class PoolWaiter {
+ public:
+  explicit PoolWaiter(net::Worker& worker_) : worker(&worker_) {}
+
+  net::Worker* worker;  // the waiting client's: the wait resumes on its event loop
   PoolAccounting::Ticket ticket = 0;
   std::unique_ptr<ServerConnection> server;  // handed over by a releasing client
   bool slot_granted = false;                 // may open a server (the accounting counts it)
-  // The timer's wait is in progress. Written and read on the waiter's worker only:
-  // a wake from there may then cancel the wait at once, without posting.
-  bool armed = false;
-  // The timer's wait operation: a waiting transaction allocates nothing.
-  net::TimerWaitMemory wait_memory;
+  PoolAccounting::TimePoint wake_at{};       // under the pool's mutex: the deadline scan's
+
+  // From any thread: the wait in progress, or the next one, resumes (posted to
+  // the waiter's worker, never in the waker's own stack). Wakes may merge: the
+  // woken wait looks at everything that may have changed, under the pool's mutex.
+  void wake();
+
+  // co_await next_wake(): until wake(), at once if one came since the last wait.
+  struct NextWake {
+    PoolWaiter& waiter;
+    bool await_ready() noexcept;
+    bool await_suspend(std::coroutine_handle<> handle) noexcept;
+    void await_resume() noexcept;
+  };
+  NextWake next_wake() { return NextWake{*this}; }
+
+  // Back to no wake pending, for reuse by another wait (nobody else holds it then).
+  void reset() { state_.store(kIdle, std::memory_order_relaxed); }
+
+ private:
+  // kIdle, kWoken, or the address of the suspended coroutine.
+  static constexpr uintptr_t kIdle = 0;
+  static constexpr uintptr_t kWoken = 1;
+  std::atomic<uintptr_t> state_{kIdle};
+};
+
+// A pool's timer on one worker: armed for the earliest wake_at of that worker's
+// waiters, re-armed only when a wait comes with an earlier one.
+struct PoolDeadline {
+  explicit PoolDeadline(net::Worker& worker_) : worker(&worker_), timer(worker_.io()) {}
+  net::Worker* worker;
+  net::Timer timer;
+  PoolAccounting::TimePoint at = PoolAccounting::TimePoint::max();  // max: not armed
 };
 
 }  // namespace breakwater::pool

@@ -13,21 +13,50 @@
 
 namespace breakwater::pool {
 
-void WaitStop::stop() {
-  requested = true;
-  if (auto waiter = waiting.lock()) waiter->timer.cancel();
+void PoolWaiter::wake() {
+  const uintptr_t before = state_.exchange(kWoken, std::memory_order_acq_rel);
+  if (before == kIdle || before == kWoken) return;  // the next wait returns at once
+  auto handle = std::coroutine_handle<>::from_address(reinterpret_cast<void*>(before));
+  asio::post(worker->io(), [handle] { handle.resume(); });
 }
 
-std::shared_ptr<Pool::Waiter> Pool::new_waiter_locked(net::Worker& worker, Ticket ticket) {
+bool PoolWaiter::NextWake::await_ready() noexcept {
+  uintptr_t woken = kWoken;
+  return waiter.state_.compare_exchange_strong(woken, kIdle, std::memory_order_acq_rel);
+}
+
+bool PoolWaiter::NextWake::await_suspend(std::coroutine_handle<> handle) noexcept {
+  uintptr_t idle = kIdle;
+  if (waiter.state_.compare_exchange_strong(idle, reinterpret_cast<uintptr_t>(handle.address()),
+                                            std::memory_order_acq_rel)) {
+    return true;
+  }
+  waiter.state_.store(kIdle, std::memory_order_relaxed);  // woken in between: go on at once
+  return false;
+}
+
+void PoolWaiter::NextWake::await_resume() noexcept {
+  // Resumed by wake(), which left kWoken: this wake is now taken.
+  uintptr_t woken = kWoken;
+  waiter.state_.compare_exchange_strong(woken, kIdle, std::memory_order_acq_rel);
+}
+
+void WaitStop::stop() {
+  requested = true;
+  if (auto waiter = waiting.lock()) waiter->wake();
+}
+
+std::shared_ptr<Pool::Waiter> Pool::new_waiter_locked(net::Worker& worker, Ticket ticket, Clock::time_point wake_at) {
   auto& spares = spare_waiters_[static_cast<size_t>(worker.id())];
   std::shared_ptr<Waiter> waiter;
   if (spares.empty()) {
-    waiter = std::make_shared<Waiter>(worker.io());
+    waiter = std::make_shared<Waiter>(worker);
   } else {
     waiter = std::move(spares.back());
     spares.pop_back();
   }
   waiter->ticket = ticket;
+  waiter->wake_at = wake_at;
   waiters_.push_back(waiter);  // tickets grow: the queue stays in ticket order
   return waiter;
 }
@@ -47,8 +76,9 @@ void Pool::retire_waiter_locked(std::shared_ptr<Waiter> waiter, int worker_id) {
   auto& spares = spare_waiters_[static_cast<size_t>(worker_id)];
   if (waiter.use_count() != 1 || spares.size() >= kMaxSpareWaiters) return;
   std::atomic_thread_fence(std::memory_order_acquire);  // after the last other holder let go
-  BW_ASSERT(!waiter->server && !waiter->armed);
+  BW_ASSERT(!waiter->server);
   waiter->slot_granted = false;
+  waiter->reset();  // a wake that came after the wait's last look is of no use now
   spares.push_back(std::move(waiter));
 }
 
@@ -62,18 +92,42 @@ std::shared_ptr<Pool::Waiter> Pool::grant_locked(std::optional<Ticket> ticket) {
   return waiter;
 }
 
-// Timers are worker-local: the cancel that wakes a waiter runs on its own worker.
-// The shared_ptr keeps the waiter alive until then even if it timed out meanwhile.
-// Posted unless the waiter's timer wait is in progress on this very thread: a
-// grant can come before that wait has started (make_room_under_caps), and a
-// cancel then would be lost.
 void Pool::wake(const std::shared_ptr<Waiter>& waiter) {
-  if (!waiter) return;
-  if (waiter->timer.get_executor().running_in_this_thread() && waiter->armed) {
-    waiter->timer.cancel();  // completes the wait through the event loop, not here
-    return;
+  if (waiter) waiter->wake();
+}
+
+// On `worker`'s thread only, as the deadline's timer: no lock.
+void Pool::keep_deadline(net::Worker& worker, Clock::time_point at) {
+  auto& slot = deadlines_[static_cast<size_t>(worker.id())];
+  if (!slot) slot = std::make_unique<PoolDeadline>(worker);
+  if (slot->at <= at) return;  // armed for as early already
+  slot->at = at;
+  // Moving the expiry cancels the wait armed before: that handler sees operation_aborted.
+  slot->timer.expires_at(at);
+  slot->timer.async_wait([weak = weak_from_this(), id = worker.id()](asio::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (auto pool = weak.lock()) pool->deadline_rang(id);
+  });
+}
+
+void Pool::deadline_rang(int worker_id) {
+  PoolDeadline& deadline = *deadlines_[static_cast<size_t>(worker_id)];
+  deadline.at = Clock::time_point::max();
+  const auto now = Clock::now();
+  auto next = Clock::time_point::max();
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& waiter : waiters_) {
+      if (waiter->worker != deadline.worker) continue;
+      // A woken waiter sets its next moment (and keeps the deadline) itself.
+      if (waiter->wake_at <= now) {
+        waiter->wake();
+      } else {
+        next = std::min(next, waiter->wake_at);
+      }
+    }
   }
-  asio::post(waiter->timer.get_executor(), [waiter] { waiter->timer.cancel(); });
+  if (next != Clock::time_point::max()) keep_deadline(*deadline.worker, next);
 }
 
 }  // namespace breakwater::pool
