@@ -30,8 +30,17 @@ bool PoolAccounting::pool_has_room(bool reserve_allowed) const {
   return total() < limit;
 }
 
+// Tickets only grow and join at the back: the queue is in ticket order, and a
+// waiter is found by halving it rather than by walking it (a new waiter, the
+// most looked-up, is at the far end).
+std::deque<PoolAccounting::Waiting>::const_iterator PoolAccounting::locate(Ticket ticket) const {
+  auto it = std::lower_bound(queue_.begin(), queue_.end(), ticket,
+                             [](const Waiting& w, Ticket t) { return w.ticket < t; });
+  return it != queue_.end() && it->ticket == ticket ? it : queue_.end();
+}
+
 const PoolAccounting::Waiting* PoolAccounting::find(Ticket ticket) const {
-  auto it = std::find_if(queue_.begin(), queue_.end(), [ticket](const Waiting& w) { return w.ticket == ticket; });
+  auto it = locate(ticket);
   return it == queue_.end() ? nullptr : &*it;
 }
 
@@ -159,7 +168,7 @@ PoolAccounting::WakeStep PoolAccounting::timer_rang(Ticket ticket, TimePoint now
   // FIFO: whatever room there is goes to the oldest waiter, who may not be this one.
   step.granted = grant_oldest(now);
   if (step.granted == ticket) return step;
-  auto it = std::find_if(queue_.begin(), queue_.end(), [ticket](const Waiting& w) { return w.ticket == ticket; });
+  auto it = locate(ticket);
   if (it == queue_.end()) return step;  // served meanwhile; the Pool knows how
   if (now >= deadline(*it)) {
     queue_.erase(it);
@@ -172,7 +181,7 @@ PoolAccounting::WakeStep PoolAccounting::timer_rang(Ticket ticket, TimePoint now
 }
 
 bool PoolAccounting::leave_queue(Ticket ticket) {
-  auto it = std::find_if(queue_.begin(), queue_.end(), [ticket](const Waiting& w) { return w.ticket == ticket; });
+  auto it = locate(ticket);
   if (it == queue_.end()) return false;
   queue_.erase(it);
   return true;

@@ -147,6 +147,7 @@ class PoolAccounting {
   std::optional<Ticket> grant_oldest(TimePoint now);
   bool should_give_way(const std::vector<ConnectionCap::Wait>& elsewhere) const;
   const Waiting* find(Ticket ticket) const;
+  std::deque<Waiting>::const_iterator locate(Ticket ticket) const;
 
   PoolLimits limits_;
   bool paused_ = false;

@@ -183,6 +183,24 @@ TEST(PoolAccounting, WaitsUntilQueryWaitTimeout) {
   EXPECT_EQ(pool.counts(at(11)).waiting, 0);
 }
 
+TEST(PoolAccounting, EachWaiterIsFoundWhereverItStandsInTheQueue) {
+  PoolLimits l = limits(1);
+  l.query_wait_timeout_s = 10;
+  PoolAccounting pool(l, nullptr, nullptr);
+  pool.acquire(t0);
+  std::vector<Ticket> queue;
+  for (int i = 0; i < 9; ++i) queue.push_back(pool.acquire(at(i)).ticket);
+  for (size_t i = 1; i < queue.size(); i += 2) EXPECT_TRUE(pool.leave_queue(queue[i]));
+  for (size_t i = 0; i < queue.size(); ++i) {
+    EXPECT_EQ(pool.leave_queue(queue[i] + 1000), false) << "never queued";
+    if (i % 2 == 1) continue;
+    EXPECT_EQ(pool.wake_time(queue[i], at(20)), at(static_cast<double>(i) + 10)) << "front, middle and back alike";
+  }
+  EXPECT_TRUE(pool.timer_rang(queue[4], at(14)).timed_out) << "the one in the middle";
+  EXPECT_TRUE(pool.timer_rang(queue[8], at(17)).still_waiting) << "the last one";
+  EXPECT_EQ(pool.counts(at(17)).waiting, 4);
+}
+
 TEST(PoolAccounting, ZeroQueryWaitTimeoutWaitsForEver) {
   PoolLimits l = limits(1);
   l.query_wait_timeout_s = 0;
