@@ -155,6 +155,8 @@ class Breakwater:
                 "auth_type": "trust", "auth_file": os.path.join(workdir, "userlist.txt"),
                 "logfile": self.log_path, "server_connect_timeout": "5", "workers": "2"}
         base.update(settings or {})
+        self.unix_socket = (os.path.join(base["unix_socket_dir"], f".s.PGSQL.{base['listen_port']}")
+                            if base.get("unix_socket_dir") else None)
         userlist = {"postgres": "", "md5user": "md5secret", "pwuser": "plainsecret"}
         userlist.update(users or {})
         with open(base["auth_file"], "w") as f:
@@ -182,6 +184,11 @@ class Breakwater:
         if wait:
             wait_until(lambda: port_open(self.port) or self.proc.poll() is not None, what="breakwater to listen")
             assert self.proc.poll() is None, f"breakwater exited: {open(self.output_path).read()}"
+            # The unix socket is bound after the TCP listeners: a test that connects
+            # through it must not race its creation (slow under ASan).
+            if self.unix_socket:
+                wait_until(lambda: os.path.exists(self.unix_socket) or self.proc.poll() is not None,
+                           what="breakwater's unix socket")
         return self
 
     def stop(self):
