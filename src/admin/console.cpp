@@ -316,7 +316,7 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
   return out;
 }
 
-asio::awaitable<void> Console::serve(pool::MessageStream& stream, session::ConsoleClient client) {
+net::Task<void> Console::serve(pool::MessageStream& stream, session::ConsoleClient client) {
   while (true) {
     auto message = co_await stream.read_message();
     if (!message) co_return;
@@ -333,10 +333,12 @@ asio::awaitable<void> Console::serve(pool::MessageStream& stream, session::Conso
     if (!query.empty() && query.back() == '\0') query.pop_back();
     auto command = parse_console_command(query);
     protocol::ByteBuffer out;
+    // PAUSE and WAIT_CLOSE wait on a timer, as Asio coroutines.
+    const net::Executor executor = stream.stream().socket().get_executor();
     if (command && command->verb == "pause" && client.admin) {
-      out = co_await pause(command->argument);
+      out = co_await net::await_asio(executor, pause(command->argument));
     } else if (command && command->verb == "wait_close" && client.admin) {
-      out = co_await wait_close(command->argument);
+      out = co_await net::await_asio(executor, wait_close(command->argument));
     } else {
       out = answer(query, client);
     }

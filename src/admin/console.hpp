@@ -36,7 +36,7 @@ class Console : public session::ConsolePort {
  public:
   explicit Console(ConsoleServices services) : services_(std::move(services)) {}
 
-  asio::awaitable<void> serve(pool::MessageStream& stream, session::ConsoleClient client) override;
+  net::Task<void> serve(pool::MessageStream& stream, session::ConsoleClient client) override;
 
   // One query's whole answer (result or error, then ReadyForQuery); exposed for tests.
   protocol::ByteBuffer answer(const std::string& query, const session::ConsoleClient& client);

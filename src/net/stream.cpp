@@ -21,6 +21,22 @@ asio::awaitable<IoResult> Stream::write(asio::const_buffer buffer) {
   return tls_->write(socket_, buffer);
 }
 
+Task<IoResult> Stream::receive(asio::mutable_buffer buffer) {
+  IoResult now = read_now(buffer);
+  if (std::get<0>(now) != asio::error::would_block) co_return now;
+  co_return co_await await_io(
+      [this, buffer](auto handler) { start_read_some(buffer, std::move(handler), asio::cancellation_slot()); });
+}
+
+Task<IoResult> Stream::send(asio::const_buffer buffer) {
+  asio::error_code error;
+  size_t sent = write_now(buffer, error);
+  if (error || sent == buffer.size()) co_return IoResult{error, sent};
+  auto [ec, rest] = co_await await_io(
+      [this, left = buffer + sent](auto handler) { start_write(left, std::move(handler), asio::cancellation_slot()); });
+  co_return IoResult{ec, sent + rest};
+}
+
 IoResult Stream::read_now(asio::mutable_buffer buffer) {
   if (tls_) return {asio::error::would_block, 0};
   return net::read_now(socket_, buffer);

@@ -8,6 +8,7 @@
 
 #include "net/notified_io.hpp"
 #include "net/socket.hpp"
+#include "net/task.hpp"
 #include "net/tls_channel.hpp"
 
 namespace breakwater::net {
@@ -26,6 +27,12 @@ class Stream {
   asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer);
   // The whole buffer, or an error.
   asio::awaitable<IoResult> write(asio::const_buffer buffer);
+
+  // The same two for a net::Task (the login, the console, queries of the pooler's
+  // own): what the socket can answer now costs no suspension and no pass of the
+  // event loop, which Asio's own operations take even when they complete at once.
+  Task<IoResult> receive(asio::mutable_buffer buffer);
+  Task<IoResult> send(asio::const_buffer buffer);
 
   // Without waiting, for the relay: a call that completes at once costs no
   // suspension and no trip through the event loop. A TLS stream answers

@@ -1,14 +1,11 @@
 #include "pool/message_stream.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
-
 namespace breakwater::pool {
 
-using asio::experimental::as_tuple;
 using protocol::Bytes;
 using protocol::DecodeStatus;
 
-asio::awaitable<Result<void>> MessageStream::fill(size_t need) {
+net::Task<Result<void>> MessageStream::fill(size_t need) {
   if (start_ > 0 && start_ == end_) start_ = end_ = 0;
   if (buffer_.size() < start_ + need) {
     // Compact first; grow only for a message larger than what we hold.
@@ -19,7 +16,7 @@ asio::awaitable<Result<void>> MessageStream::fill(size_t need) {
     if (buffer_.size() < need) buffer_.resize(std::max(need, size_t{1024}));
   }
   while (end_ - start_ < need) {
-    auto [ec, n] = co_await stream_.read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_));
+    auto [ec, n] = co_await stream_.receive(asio::buffer(buffer_.data() + end_, buffer_.size() - end_));
     if (ec) co_return unexpected(ec == asio::error::eof ? std::string("connection closed") : ec.message());
     end_ += n;
     received_any_ = true;
@@ -28,7 +25,7 @@ asio::awaitable<Result<void>> MessageStream::fill(size_t need) {
 }
 
 template <typename Decode>
-asio::awaitable<Result<decltype(std::declval<Decode>()(protocol::Bytes{}).value)>> MessageStream::read_with(
+net::Task<Result<decltype(std::declval<Decode>()(protocol::Bytes{}).value)>> MessageStream::read_with(
     Decode decode) {
   size_t need = 1;
   while (true) {
@@ -46,17 +43,17 @@ asio::awaitable<Result<decltype(std::declval<Decode>()(protocol::Bytes{}).value)
   }
 }
 
-asio::awaitable<Result<protocol::Message>> MessageStream::read_message() {
-  co_return co_await read_with(
-      [this](Bytes bytes) { return protocol::decode_message(bytes, from_, max_length_); });
+// Not coroutines: read_with's frame is the only one.
+net::Task<Result<protocol::Message>> MessageStream::read_message() {
+  return read_with([this](Bytes bytes) { return protocol::decode_message(bytes, from_, max_length_); });
 }
 
-asio::awaitable<Result<protocol::Bytes>> MessageStream::read_startup_packet() {
-  co_return co_await read_with([](Bytes bytes) { return protocol::decode_startup_packet(bytes); });
+net::Task<Result<protocol::Bytes>> MessageStream::read_startup_packet() {
+  return read_with([](Bytes bytes) { return protocol::decode_startup_packet(bytes); });
 }
 
-asio::awaitable<Result<void>> MessageStream::write(protocol::Bytes bytes) {
-  auto [ec, n] = co_await stream_.write(asio::buffer(bytes.data(), bytes.size()));
+net::Task<Result<void>> MessageStream::write(protocol::Bytes bytes) {
+  auto [ec, n] = co_await stream_.send(asio::buffer(bytes.data(), bytes.size()));
   if (ec) co_return unexpected(ec.message());
   co_return Result<void>{};
 }

@@ -2,12 +2,17 @@
 // Whole-message reads on a stream, for the control paths (startup, login, reset,
 // parameter sync) where the pooler reads messages itself. The relay's hot path
 // does not use this: it forwards raw buffers and only scans headers.
+//
+// net::Task, not asio::awaitable: a connection storm's logins run through here,
+// and a message already received costs no suspension (net::Stream::receive).
+// Asio coroutines await these with net::as_awaitable().
 
 #include <asio.hpp>
 #include <string>
 
 #include "base/result.hpp"
 #include "net/stream.hpp"
+#include "net/task.hpp"
 #include "protocol/framing.hpp"
 
 namespace breakwater::pool {
@@ -18,10 +23,10 @@ class MessageStream {
       : stream_(stream), from_(from), max_length_(max_length) {}
 
   // The next typed message; its body stays valid until the next read.
-  asio::awaitable<Result<protocol::Message>> read_message();
+  net::Task<Result<protocol::Message>> read_message();
   // The next startup-phase packet body (no type byte).
-  asio::awaitable<Result<protocol::Bytes>> read_startup_packet();
-  asio::awaitable<Result<void>> write(protocol::Bytes bytes);
+  net::Task<Result<protocol::Bytes>> read_startup_packet();
+  net::Task<Result<void>> write(protocol::Bytes bytes);
   net::Stream& stream() { return stream_; }
 
   // Bytes received past the last message returned (a pipelined client's next
@@ -38,8 +43,8 @@ class MessageStream {
 
  private:
   template <typename Decode>
-  asio::awaitable<Result<decltype(std::declval<Decode>()(protocol::Bytes{}).value)>> read_with(Decode decode);
-  asio::awaitable<Result<void>> fill(size_t need);
+  net::Task<Result<decltype(std::declval<Decode>()(protocol::Bytes{}).value)>> read_with(Decode decode);
+  net::Task<Result<void>> fill(size_t need);
 
   net::Stream& stream_;
   protocol::Direction from_;

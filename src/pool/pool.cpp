@@ -331,8 +331,7 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
     auto lease = adopt(std::move(server), worker);
     if (!lease) continue;
     if (check_query) {
-      const bool passed =
-          co_await net::await_asio(worker.io().get_executor(), passes_check(*lease, std::move(*check_query)));
+      const bool passed = co_await passes_check(*lease, std::move(*check_query));
       if (!passed) continue;
     }
     co_return std::move(*lease);
@@ -345,7 +344,7 @@ bool Pool::due_for_check_locked(const ServerConnection& server, Clock::time_poin
   return delay_s <= 0 || now - server.idle_since >= std::chrono::duration<double>(delay_s);
 }
 
-asio::awaitable<bool> Pool::passes_check(ServerLease& lease, std::string query) {
+net::Task<bool> Pool::passes_check(ServerLease& lease, std::string query) {
   const uint64_t id = lease->id;
   {
     std::lock_guard lock(mutex_);

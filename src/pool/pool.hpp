@@ -222,7 +222,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   bool due_for_check_locked(const ServerConnection& server, Clock::time_point now) const;
   // Runs server_check_query on a server just taken from the idle list; closes it
   // and says false when the check fails.
-  asio::awaitable<bool> passes_check(ServerLease& lease, std::string query);
+  net::Task<bool> passes_check(ServerLease& lease, std::string query);
 
   const std::string database_, user_;
   const ServerTarget target_;

@@ -87,8 +87,8 @@ Result<void, ConnectError> start_scram(LoginAuth& auth, const protocol::Authenti
   return {};
 }
 
-asio::awaitable<Result<void, ConnectError>> authenticate(MessageStream& stream, LoginAuth& auth,
-                                                         const protocol::AuthenticationRequest& request) {
+net::Task<Result<void, ConnectError>> authenticate(MessageStream& stream, LoginAuth& auth,
+                                                   const protocol::AuthenticationRequest& request) {
   const ServerTarget& target = auth.target;
   ByteBuffer out;
   switch (request.code) {
@@ -136,8 +136,8 @@ asio::awaitable<Result<void, ConnectError>> authenticate(MessageStream& stream, 
   co_return Result<void, ConnectError>{};
 }
 
-asio::awaitable<Result<void, ConnectError>> login(ServerConnection& server, const ServerTarget& target,
-                                                  const auth::scram::PassThroughKeys* scram_keys) {
+net::Task<Result<void, ConnectError>> login(ServerConnection& server, const ServerTarget& target,
+                                            const auth::scram::PassThroughKeys* scram_keys) {
   LoginAuth auth{target, scram_keys, std::nullopt};
   std::vector<std::pair<std::string_view, std::string_view>> parameters{{"user", target.user},
                                                                          {"database", target.dbname}};
@@ -239,7 +239,7 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
     }
   }
 
-  auto logged_in = co_await login(*server, target, scram_keys);
+  auto logged_in = co_await net::as_awaitable(login(*server, target, scram_keys));
   if (!logged_in) {
     auto error = logged_in.error();
     if (*timed_out) error.message = "login to " + server->address + " timed out";
@@ -247,7 +247,7 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
   }
   if (!target.connect_query.empty()) {
     // PgBouncer logs connect_query errors and carries on.
-    auto ran = co_await run_simple_query(*server, target.connect_query, target.max_packet_size);
+    auto ran = co_await net::as_awaitable(run_simple_query(*server, target.connect_query, target.max_packet_size));
     if (!ran) {
       if (*timed_out || !server->stream.is_open()) {
         co_return finish(Result<std::unique_ptr<ServerConnection>, ConnectError>(
@@ -259,9 +259,9 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
   co_return finish(Result<std::unique_ptr<ServerConnection>, ConnectError>(std::move(server)));
 }
 
-asio::awaitable<Result<QueryRows>> run_query_with_parameters(ServerConnection& server, std::string_view sql,
-                                                             const std::vector<std::string_view>& parameters,
-                                                             uint32_t max_packet_size) {
+net::Task<Result<QueryRows>> run_query_with_parameters(ServerConnection& server, std::string_view sql,
+                                                       const std::vector<std::string_view>& parameters,
+                                                       uint32_t max_packet_size) {
   ByteBuffer out;
   protocol::write_parse(out, sql);
   protocol::write_bind(out, parameters);
@@ -310,8 +310,7 @@ asio::awaitable<Result<QueryRows>> run_query_with_parameters(ServerConnection& s
   }
 }
 
-asio::awaitable<Result<void>> run_simple_query(ServerConnection& server, std::string_view sql,
-                                               uint32_t max_packet_size) {
+net::Task<Result<void>> run_simple_query(ServerConnection& server, std::string_view sql, uint32_t max_packet_size) {
   ByteBuffer out;
   protocol::write_query(out, sql);
   MessageStream stream(server.stream, protocol::Direction::Backend, max_packet_size);

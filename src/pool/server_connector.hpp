@@ -12,6 +12,7 @@
 
 #include "auth/scram.hpp"
 #include "base/result.hpp"
+#include "net/task.hpp"
 #include "pool/server_connection.hpp"
 #include "pool/server_tls.hpp"
 #include "protocol/client_error.hpp"
@@ -48,16 +49,15 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
 
 // Runs one simple query on an idle server and reads to ReadyForQuery. Fails on an
 // ErrorResponse or a status other than idle (used for server_reset_query).
-asio::awaitable<Result<void>> run_simple_query(ServerConnection& server, std::string_view sql,
-                                               uint32_t max_packet_size);
+net::Task<Result<void>> run_simple_query(ServerConnection& server, std::string_view sql, uint32_t max_packet_size);
 
 // Runs one query with text parameters ($1, ...) through the extended protocol on an
 // idle server and returns its rows (nullopt: NULL). Fails on an error or on a
 // status other than idle at the end.
 using QueryRows = std::vector<std::vector<std::optional<std::string>>>;
-asio::awaitable<Result<QueryRows>> run_query_with_parameters(ServerConnection& server, std::string_view sql,
-                                                             const std::vector<std::string_view>& parameters,
-                                                             uint32_t max_packet_size);
+net::Task<Result<QueryRows>> run_query_with_parameters(ServerConnection& server, std::string_view sql,
+                                                       const std::vector<std::string_view>& parameters,
+                                                       uint32_t max_packet_size);
 
 }  // namespace breakwater::pool
 

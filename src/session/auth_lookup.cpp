@@ -8,8 +8,8 @@ namespace breakwater::session {
 using protocol::ClientError;
 using Outcome = Result<std::optional<LookedUpUser>, ClientError>;
 
-asio::awaitable<Outcome> look_up_user(pool::PoolRegistry& pools, const config::Config& config,
-                                      const std::string& database, const std::string& user, net::Worker& worker) {
+net::Task<Outcome> look_up_user(pool::PoolRegistry& pools, const config::Config& config, const std::string& database,
+                                const std::string& user, net::Worker& worker) {
   const config::DatabaseEntry* db = config.find_database(database);
   if (db == nullptr && config.fallback_db) db = &*config.fallback_db;
   if (db == nullptr) co_return std::optional<LookedUpUser>{};
@@ -21,7 +21,7 @@ asio::awaitable<Outcome> look_up_user(pool::PoolRegistry& pools, const config::C
 
   auto pool = pools.find_or_create(auth_db, auth_user);
   if (!pool) co_return unexpected(pool.error());
-  auto lease = co_await net::as_awaitable((*pool)->acquire(worker));
+  auto lease = co_await (*pool)->acquire(worker);
   if (!lease) co_return unexpected(lease.error());
   const std::vector<std::string_view> parameters{user};
   auto rows = co_await pool::run_query_with_parameters(lease->server(), query, parameters,

@@ -11,6 +11,7 @@
 
 #include "base/result.hpp"
 #include "config/config.hpp"
+#include "net/task.hpp"
 #include "net/worker_group.hpp"
 #include "pool/pool_registry.hpp"
 #include "protocol/client_error.hpp"
@@ -23,7 +24,7 @@ struct LookedUpUser {
 };
 
 // nullopt: no auth_user is configured for this database (nothing to ask).
-asio::awaitable<Result<std::optional<LookedUpUser>, protocol::ClientError>> look_up_user(
+net::Task<Result<std::optional<LookedUpUser>, protocol::ClientError>> look_up_user(
     pool::PoolRegistry& pools, const config::Config& config, const std::string& database, const std::string& user,
     net::Worker& worker);
 

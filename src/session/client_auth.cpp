@@ -20,14 +20,14 @@ ClientError password_failed(const std::string& user) {
   return {sqlstate::kInvalidPassword, "password authentication failed for user \"" + user + "\""};
 }
 
-asio::awaitable<Result<void, ClientError>> send(pool::MessageStream& stream, const protocol::ByteBuffer& out) {
+net::Task<Result<void, ClientError>> send(pool::MessageStream& stream, const protocol::ByteBuffer& out) {
   auto written = co_await stream.write(out);
   if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
   co_return Result<void, ClientError>{};
 }
 
 // The client's next 'p' message body.
-asio::awaitable<Result<protocol::Bytes, ClientError>> read_password_message(pool::MessageStream& stream) {
+net::Task<Result<protocol::Bytes, ClientError>> read_password_message(pool::MessageStream& stream) {
   auto message = co_await stream.read_message();
   if (!message) co_return unexpected(ClientError{sqlstate::kProtocolViolation, message.error()});
   if (message->type != 'p') {
@@ -37,7 +37,7 @@ asio::awaitable<Result<protocol::Bytes, ClientError>> read_password_message(pool
 }
 
 // Cleartext or md5: one request, one answer.
-asio::awaitable<Outcome> check_password(pool::MessageStream& stream, const std::string* secret,
+net::Task<Outcome> check_password(pool::MessageStream& stream, const std::string* secret,
                                         const std::string& user, bool md5) {
   protocol::ByteBuffer out;
   std::array<uint8_t, 4> salt{};
@@ -73,7 +73,7 @@ asio::awaitable<Outcome> check_password(pool::MessageStream& stream, const std::
   co_return done;
 }
 
-asio::awaitable<Outcome> scram_exchange(pool::MessageStream& stream, const std::string* stored,
+net::Task<Outcome> scram_exchange(pool::MessageStream& stream, const std::string* stored,
                                         const std::string& user, int iterations) {
   std::optional<auth::scram::Secret> secret;
   bool pass_through = false;
@@ -153,7 +153,7 @@ Outcome check_certificate(const ClientOrigin& origin) {
 }
 
 // A method picked by auth_type or by an hba rule, for this client.
-asio::awaitable<Outcome> authenticate_with(config::AuthType method, pool::MessageStream& stream,
+net::Task<Outcome> authenticate_with(config::AuthType method, pool::MessageStream& stream,
                                            const config::Config& config, const std::string* secret,
                                            const ClientOrigin& origin) {
   const std::string& user = origin.user;
@@ -181,7 +181,7 @@ asio::awaitable<Outcome> authenticate_with(config::AuthType method, pool::Messag
   }
 }
 
-asio::awaitable<Outcome> authenticate_by_hba(pool::MessageStream& stream, const config::Config& config,
+net::Task<Outcome> authenticate_by_hba(pool::MessageStream& stream, const config::Config& config,
                                              const std::string* secret, const auth::HbaRules* hba,
                                              const ClientOrigin& origin) {
   auth::HbaClient client{origin.peer.unix_socket, origin.tls, std::nullopt, origin.database, origin.user};
@@ -216,7 +216,7 @@ asio::awaitable<Outcome> authenticate_by_hba(pool::MessageStream& stream, const 
 
 }  // namespace
 
-asio::awaitable<Outcome> authenticate_client(pool::MessageStream& stream, const config::Config& config,
+net::Task<Outcome> authenticate_client(pool::MessageStream& stream, const config::Config& config,
                                              const std::string* secret, const auth::HbaRules* hba,
                                              const ClientOrigin& origin) {
   if (config.auth_type == config::AuthType::Hba) {

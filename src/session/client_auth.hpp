@@ -22,6 +22,7 @@
 #include "base/result.hpp"
 #include "config/config.hpp"
 #include "net/endpoint.hpp"
+#include "net/task.hpp"
 #include "pool/message_stream.hpp"
 #include "protocol/client_error.hpp"
 
@@ -45,7 +46,7 @@ struct ClientOrigin {
 
 // `secret`: the user's, from auth_file or auth_query; nullptr: unknown user.
 // `hba`: the auth_hba_file rules, for auth_type hba.
-asio::awaitable<Result<ClientAuthenticated, protocol::ClientError>> authenticate_client(
+net::Task<Result<ClientAuthenticated, protocol::ClientError>> authenticate_client(
     pool::MessageStream& stream, const config::Config& config, const std::string* secret,
     const auth::HbaRules* hba, const ClientOrigin& origin);
 

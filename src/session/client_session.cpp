@@ -58,7 +58,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
 
   // Not coroutines: each hands back its step's own coroutine, so that resuming
   // costs no frame of its own; run_session() then parks the session or ends it.
-  asio::awaitable<Result<RelayResult, ClientError>> start() {
+  net::Task<Result<RelayResult, ClientError>> start() {
     admitted_ = context_->clients->try_admit(config().max_client_conn);
     return serve();
   }
@@ -86,7 +86,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // gone by the time the client idles between transactions (per-client memory).
   // The startup's and the console's message reader lives in this frame: a
   // pooled client hands what it holds to the relay, which reads from then on.
-  asio::awaitable<Result<RelayResult, ClientError>> serve() {
+  net::Task<Result<RelayResult, ClientError>> serve() {
     pool::MessageStream messages(connection_, protocol::Direction::Frontend,
                                  static_cast<uint32_t>(config().max_packet_size));
     auto login = co_await log_in(messages);
@@ -97,7 +97,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   }
 
   enum class Login { Pooled, Console };
-  asio::awaitable<Result<Login, ClientError>> log_in(pool::MessageStream& messages) {
+  net::Task<Result<Login, ClientError>> log_in(pool::MessageStream& messages) {
     watch();  // client_login_timeout, from the janitor's round
     const ClientTls* tls = context_->tls && context_->tls->mode != config::TlsMode::Disable ? context_->tls.get() : nullptr;
     const bool unix_socket = tls != nullptr && net::is_unix_socket(connection_.socket());
@@ -105,7 +105,8 @@ class ClientSession final : public WatchedSession, public KillableSession {
     if (!request) co_return unexpected(request.error());
     on_tls_ = request->tls;
     if (request->is_cancel) {
-      co_await forward_cancel(*context_->clients, {request->cancel.process_id, request->cancel.secret_key});
+      co_await net::await_asio(executor(), forward_cancel(*context_->clients,
+                                                          {request->cancel.process_id, request->cancel.secret_key}));
       is_cancel_ = true;
       co_return unexpected(ClientError{});
     }
@@ -198,7 +199,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
         auto lease = co_await pool_->acquire(worker_, &wait_stop_);
         if (!lease) co_return unexpected(lease.error());
         if (!take_server(std::move(*lease))) {
-          auto synced = co_await net::await_asio(executor(), bring_server_in_line());
+          auto synced = co_await bring_server_in_line();
           if (!synced) co_return unexpected(synced.error());
         }
       }
@@ -212,7 +213,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
 
   // The admin console: admin_users and stats_users only (any user as a stats user
   // with auth_type any), authenticated as any other client.
-  asio::awaitable<Result<RelayResult, ClientError>> serve_console(pool::MessageStream& messages) {
+  net::Task<Result<RelayResult, ClientError>> serve_console(pool::MessageStream& messages) {
     auto listed = [&](const std::vector<std::string>& names) {
       return std::find(names.begin(), names.end(), record_->user) != names.end();
     };
@@ -258,9 +259,9 @@ class ClientSession final : public WatchedSession, public KillableSession {
 
   // Takes a server (waiting in FIFO order if needed) and gives it this client's
   // session parameters. relay_transactions() does the same in its own frame.
-  asio::awaitable<Result<void, ClientError>> link() {
+  net::Task<Result<void, ClientError>> link() {
     begin_wait();
-    auto lease = co_await net::as_awaitable(pool_->acquire(worker_, &wait_stop_));
+    auto lease = co_await pool_->acquire(worker_, &wait_stop_);
     if (!lease) co_return unexpected(lease.error());
     if (take_server(std::move(*lease))) co_return Result<void, ClientError>{};
     co_return co_await bring_server_in_line();
@@ -285,7 +286,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     adopt_server_parameters();
     return true;
   }
-  asio::awaitable<Result<void, ClientError>> bring_server_in_line() {
+  net::Task<Result<void, ClientError>> bring_server_in_line() {
     auto synced = co_await sync_parameters(lease_.server(), client_params_.list(), config());
     if (!synced) co_return unexpected(synced.error());
     // The server reports values in its own spelling ("utf-8" becomes "UTF8"):
@@ -445,7 +446,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // Session pooling links a server now and reports its values. The other modes
   // answer from the pool's cached server parameters, as PgBouncer does, so a
   // login storm needs no server per login; only a pool's first login opens one.
-  asio::awaitable<Result<void, ClientError>> welcome(pool::MessageStream& messages, const ParameterList& startup_values) {
+  net::Task<Result<void, ClientError>> welcome(pool::MessageStream& messages, const ParameterList& startup_values) {
     std::shared_ptr<const pool::WelcomeParameters> told;
     if (policy() != ReleasePolicy::Never) told = pool_->server_parameters();
     if (told) {
@@ -459,7 +460,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
       told = std::make_shared<const pool::WelcomeParameters>(lease_->params);
       client_params_ =
           WantedParameters(with_reported_values(client_params_.list(), told->values, context_->tracked_parameters));
-      if (policy() != ReleasePolicy::Never && !unlink_at_once()) co_await net::as_awaitable(return_server(true, true));
+      if (policy() != ReleasePolicy::Never && !unlink_at_once()) co_await return_server(true, true);
     }
     key_ = context_->clients->register_client(record_);
     registered_ = true;
@@ -486,7 +487,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
       if (config().log_pooler_errors) BW_LOG_WARN("{} pooler error: {}", log_prefix(), tell_client->message);
       protocol::ByteBuffer out;
       protocol::write_error_response(out, tell_client->spec());
-      co_await net::await_asio(executor(), connection_.write(asio::buffer(out)));
+      co_await connection_.send(asio::buffer(out));
     }
     connection_.close();
     if (registered_) context_->clients->unregister_client(key_);
@@ -508,8 +509,8 @@ class ClientSession final : public WatchedSession, public KillableSession {
     if (!lease_) co_return;
     record_->unlink_server();
     if (must_reset(reusable, reset)) {
-      auto done = co_await net::await_asio(executor(), pool::run_simple_query(lease_.server(), config().server_reset_query,
-                                                                              static_cast<uint32_t>(config().max_packet_size)));
+      auto done = co_await pool::run_simple_query(lease_.server(), config().server_reset_query,
+                                                  static_cast<uint32_t>(config().max_packet_size));
       if (!done) {
         BW_LOG_WARN("S-{:#x}: server_reset_query failed: {}", lease_->id, done.error());
         reusable = false;
@@ -582,6 +583,10 @@ void start_client_session(net::Worker& worker, net::Socket socket, std::shared_p
   const config::Config& config = *context->config;
   net::apply_tcp_options(socket, {config.tcp_keepalive, config.tcp_keepcnt, config.tcp_keepidle, config.tcp_keepintvl,
                                   config.tcp_user_timeout, config.tcp_socket_buffer});
+  // What Asio's first operation would do anyway: done now, the startup packet,
+  // usually there already, is read at once instead of through the event loop.
+  asio::error_code ignored;
+  socket.native_non_blocking(true, ignored);
   spawn_session(std::make_unique<ClientSession>(worker, std::move(socket), std::move(context)));
 }
 

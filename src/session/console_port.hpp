@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "net/task.hpp"
 #include "pool/message_stream.hpp"
 
 namespace breakwater::session {
@@ -21,7 +22,7 @@ class ConsolePort {
  public:
   virtual ~ConsolePort() = default;
   // Runs the logged-in client's console session until it leaves.
-  virtual asio::awaitable<void> serve(pool::MessageStream& stream, ConsoleClient client) = 0;
+  virtual net::Task<void> serve(pool::MessageStream& stream, ConsoleClient client) = 0;
 };
 
 inline bool is_console_database(std::string_view name) { return name == "pgbouncer" || name == "breakwater"; }

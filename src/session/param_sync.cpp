@@ -153,9 +153,9 @@ std::string build_sync_query(const pool::ParameterMap& server, const ParameterLi
   return sql;
 }
 
-asio::awaitable<Result<void, protocol::ClientError>> sync_parameters(pool::ServerConnection& server,
-                                                                     const ParameterList& wanted,
-                                                                     const config::Config& config) {
+net::Task<Result<void, protocol::ClientError>> sync_parameters(pool::ServerConnection& server,
+                                                               const ParameterList& wanted,
+                                                               const config::Config& config) {
   std::string sql = build_sync_query(server.params, wanted);
   if (sql.empty()) co_return Result<void, protocol::ClientError>{};
   auto ran = co_await pool::run_simple_query(server, sql, static_cast<uint32_t>(config.max_packet_size));

@@ -72,8 +72,8 @@ ParameterList with_reported_values(ParameterList wanted, const pool::ParameterMa
 // A literal PostgreSQL reads back as `value` whatever standard_conforming_strings says.
 std::string quote_literal(std::string_view value);
 
-asio::awaitable<Result<void, protocol::ClientError>> sync_parameters(pool::ServerConnection& server,
-                                                                     const ParameterList& wanted,
-                                                                     const config::Config& config);
+net::Task<Result<void, protocol::ClientError>> sync_parameters(pool::ServerConnection& server,
+                                                               const ParameterList& wanted,
+                                                               const config::Config& config);
 
 }  // namespace breakwater::session

@@ -45,15 +45,16 @@ void park(std::unique_ptr<Session> session);
 template <class Session>
 net::Task<void> relay_session(std::unique_ptr<Session> session, bool readable);
 
-// The login (or the console's whole session).
+// The login (or the console's whole session), then the first transactions.
 template <class Session>
-asio::awaitable<void> run_session(std::unique_ptr<Session> session) {
+net::Task<void> run_session(std::unique_ptr<Session> session) {
   auto outcome = co_await session->start();
   if (session->relaying()) {
+    // start()'s frames are gone, and this one ends at the relay's first wait.
     net::spawn_detached(relay_session(std::move(session), false), report_session_failure);
     co_return;
   }
-  co_await net::as_awaitable(session->end(outcome));
+  co_await session->end(outcome);
 }
 
 // From the login or a park to the next park (or the end): a net::Task, as cheap
@@ -93,11 +94,11 @@ void park(std::unique_ptr<Session> session) {
   net::async_wait_readable(socket, ResumeParked<Session>{std::move(session)});
 }
 
-// Runs a new session from its login on its worker.
+// Runs a new session from its login, on its worker's thread (the caller's): up to
+// its first wait, before this returns.
 template <class Session>
 void spawn_session(std::unique_ptr<Session> session) {
-  asio::io_context& io = session->worker().io();
-  asio::co_spawn(io, run_session(std::move(session)), report_session_failure);
+  net::spawn_detached(run_session(std::move(session)), report_session_failure);
 }
 
 }  // namespace breakwater::session

@@ -8,8 +8,8 @@ namespace breakwater::session {
 using protocol::ClientError;
 namespace sqlstate = protocol::sqlstate;
 
-asio::awaitable<Result<StartupRequest, ClientError>> read_startup(pool::MessageStream& stream, const ClientTls* tls,
-                                                                  bool unix_socket) {
+net::Task<Result<StartupRequest, ClientError>> read_startup(pool::MessageStream& stream, const ClientTls* tls,
+                                                            bool unix_socket) {
   bool on_tls = false;
   // A client may try SSL, then GSS encryption, before its StartupMessage.
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -35,7 +35,8 @@ asio::awaitable<Result<StartupRequest, ClientError>> read_startup(pool::MessageS
         auto channel = net::TlsChannel::create(tls->context, net::TlsChannel::Role::Accepting);
         if (!channel) co_return unexpected(ClientError{sqlstate::kConnectionFailure, channel.error()});
         // No ErrorResponse can reach a client whose handshake failed: log only.
-        auto shaken = co_await (*channel)->handshake(stream.stream().socket());
+        net::Socket& socket = stream.stream().socket();
+        auto shaken = co_await net::await_asio(socket.get_executor(), (*channel)->handshake(socket));
         if (!shaken) co_return unexpected(ClientError{"", shaken.error()});
         stream.stream().start_tls(std::move(*channel));
         on_tls = true;

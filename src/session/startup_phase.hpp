@@ -10,6 +10,7 @@
 
 #include "base/result.hpp"
 #include "config/config.hpp"
+#include "net/task.hpp"
 #include "pool/message_stream.hpp"
 #include "protocol/client_error.hpp"
 #include "protocol/frontend_messages.hpp"
@@ -26,8 +27,8 @@ struct StartupRequest {
 
 // An error with an empty sqlstate means the client left without a word: nothing to send.
 // `tls`: what the client may get (null: nothing); `unix_socket`: TLS is never offered there.
-asio::awaitable<Result<StartupRequest, protocol::ClientError>> read_startup(pool::MessageStream& stream,
-                                                                          const ClientTls* tls, bool unix_socket);
+net::Task<Result<StartupRequest, protocol::ClientError>> read_startup(pool::MessageStream& stream,
+                                                                    const ClientTls* tls, bool unix_socket);
 
 // What the client asked for, once checked. `tracked` holds the session parameters
 // the pooler keeps in sync on the server, under their PostgreSQL spelling.
