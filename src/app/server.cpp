@@ -34,6 +34,7 @@ net::ListenSpec listen_spec(const config::Config& config) {
   spec.backlog = config.listen_backlog;
   spec.tcp_defer_accept = config.tcp_defer_accept;
   spec.share_port_with_other_processes = config.so_reuseport;
+  spec.tcp_options = net::inherited_part(session::client_tcp_options(config));
   return spec;
 }
 
@@ -198,8 +199,8 @@ int run_server(const CliOptions& options) {
     live_context.store(std::make_shared<const session::SessionContext>(std::move(with_console)));
   }
 
-  auto listeners = net::Listeners::open(workers, listen_spec(*config), [&live_context](net::Worker& worker, net::Socket socket) {
-    session::start_client_session(worker, std::move(socket), live_context.load(std::memory_order_acquire));
+  auto listeners = net::Listeners::open(workers, listen_spec(*config), [&live_context](net::Worker& worker, net::Accepted accepted) {
+    session::start_client_session(worker, std::move(accepted), live_context.load(std::memory_order_acquire));
   });
   if (!listeners) {
     remove_pidfile(config->pidfile);

@@ -17,7 +17,7 @@ Endpoint unix_endpoint(const std::string& path) {
   return Endpoint(asio::local::stream_protocol::endpoint(path));
 }
 
-SocketAddress address_of(const Endpoint& endpoint) {
+SocketAddress SocketAddress::of(const Endpoint& endpoint) {
   SocketAddress result;
   const sockaddr* address = endpoint.data();
   if (address->sa_family == AF_INET) {
@@ -30,7 +30,7 @@ SocketAddress address_of(const Endpoint& endpoint) {
     result.kind_ = SocketAddress::Kind::V6;
     result.port_ = ntohs(in6->sin6_port);
     std::memcpy(result.bytes_.data(), in6->sin6_addr.s6_addr, 16);
-  } else {
+  } else if (address->sa_family == AF_UNIX) {
     result.kind_ = SocketAddress::Kind::Unix;
   }
   return result;
@@ -39,13 +39,13 @@ SocketAddress address_of(const Endpoint& endpoint) {
 SocketAddress SocketAddress::peer_of(const Socket& socket) {
   asio::error_code ec;
   Endpoint remote = socket.remote_endpoint(ec);
-  return ec ? SocketAddress() : address_of(remote);
+  return ec ? SocketAddress() : of(remote);
 }
 
 SocketAddress SocketAddress::local_of(const Socket& socket) {
   asio::error_code ec;
   Endpoint local = socket.local_endpoint(ec);
-  return ec ? SocketAddress() : address_of(local);
+  return ec ? SocketAddress() : of(local);
 }
 
 std::string SocketAddress::text() const {

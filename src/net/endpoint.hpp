@@ -28,6 +28,7 @@ class SocketAddress {
  public:
   static SocketAddress peer_of(const Socket& socket);
   static SocketAddress local_of(const Socket& socket);
+  static SocketAddress of(const Endpoint& endpoint);
 
   // "127.0.0.1", "::1", "unix" for a unix-domain socket, "?" when it was unknown.
   std::string text() const;
@@ -39,7 +40,6 @@ class SocketAddress {
   uint16_t port_ = 0;
   std::array<uint8_t, 16> bytes_{};
 
-  friend SocketAddress address_of(const Endpoint& endpoint);
 };
 
 // Who is at the other end, for access rules: a unix-socket peer's user id, or a TCP

@@ -6,16 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <asio/experimental/as_tuple.hpp>
 #include <chrono>
 
 #include "base/log.hpp"
 #include "net/endpoint.hpp"
+#include "net/notified_io.hpp"
 
 namespace breakwater::net {
 namespace {
-
-using asio::experimental::as_tuple;
 
 Result<std::vector<asio::ip::tcp::endpoint>> resolve_listen_addresses(const std::vector<std::string>& addresses,
                                                                       int port) {
@@ -76,6 +74,7 @@ Result<std::unique_ptr<Acceptor>> bind_tcp(Worker& worker, const asio::ip::tcp::
       int seconds = 45;  // PgBouncer's fixed value
       ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds);
     }
+    apply_to_listener(fd, spec.tcp_options);
     acceptor->bind(generic, ec);
   }
   if (!ec) acceptor->listen(spec.backlog, ec);
@@ -109,6 +108,7 @@ Result<std::unique_ptr<Acceptor>> bind_unix(Worker& worker, const std::string& p
 Result<std::unique_ptr<Listeners>> Listeners::open(WorkerGroup& workers, const ListenSpec& spec,
                                                    AcceptHandler on_accept) {
   std::unique_ptr<Listeners> listeners(new Listeners(workers, std::move(on_accept)));
+  listeners->tcp_options_ = spec.tcp_options;
   auto endpoints = resolve_listen_addresses(spec.addresses, spec.port);
   if (!endpoints) return unexpected(endpoints.error());
   for (const auto& endpoint : *endpoints) {
@@ -119,7 +119,8 @@ Result<std::unique_ptr<Listeners>> Listeners::open(WorkerGroup& workers, const L
     for (size_t i = 0; i < workers.size(); ++i) {
       auto acceptor = bind_tcp(workers.worker(i), endpoint, spec);
       if (!acceptor) return unexpected(acceptor.error());
-      listeners->bound_.push_back({&workers.worker(i), std::move(*acceptor), false, describe_endpoint(endpoint)});
+      listeners->bound_.push_back({&workers.worker(i), std::move(*acceptor), false, describe_endpoint(endpoint),
+                                   Endpoint(endpoint), endpoint.address().is_unspecified(), true, {}, {}});
     }
   }
   if (!spec.unix_socket_dir.empty()) {
@@ -127,7 +128,8 @@ Result<std::unique_ptr<Listeners>> Listeners::open(WorkerGroup& workers, const L
     auto acceptor = bind_unix(workers.worker(0), path, spec);
     if (!acceptor) return unexpected(acceptor.error());
     listeners->unix_path_ = path;
-    listeners->bound_.push_back({&workers.worker(0), std::move(*acceptor), true, "unix:" + path});
+    listeners->bound_.push_back(
+        {&workers.worker(0), std::move(*acceptor), true, "unix:" + path, unix_endpoint(path), false, false, {}, {}});
   }
   return listeners;
 }
@@ -138,7 +140,7 @@ Listeners::~Listeners() {
 
 void Listeners::start() {
   for (auto& bound : bound_) {
-    asio::co_spawn(bound.worker->io(), accept_loop(bound), asio::detached);
+    asio::post(bound.worker->io(), [this, &bound] { accept_next(bound); });
   }
 }
 
@@ -159,39 +161,52 @@ std::vector<std::string> Listeners::describe() const {
   return names;
 }
 
-asio::awaitable<void> Listeners::accept_loop(Bound& bound) {
-  asio::steady_timer backoff(bound.worker->io());
-  while (bound.acceptor->is_open()) {
-    auto [ec, socket] = co_await bound.acceptor->async_accept(as_tuple(asio::use_awaitable));
-    if (ec == asio::error::operation_aborted || !bound.acceptor->is_open()) co_return;
-    if (ec) {
-      // Out of file descriptors and the like: say so, pause briefly, keep serving.
-      BW_LOG_WARN("accept() on {} failed: {}", bound.name, ec.message());
-      backoff.expires_after(std::chrono::milliseconds(50));
-      co_await backoff.async_wait(as_tuple(asio::use_awaitable));
-      continue;
-    }
-    if (bound.deal_round_robin) {
-      hand_over(std::move(socket));
-    } else {
-      on_accept_(*bound.worker, std::move(socket));
-    }
+void Listeners::accept_next(Bound& bound) {
+  bound.next.emplace(bound.worker->io(), bound.local, bound.tcp ? &tcp_options_ : nullptr);
+  bound.acceptor->async_accept(bound.next->socket, bound.next->peer,
+                               [this, &bound](asio::error_code ec) { accepted(bound, ec); });
+}
+
+void Listeners::accepted(Bound& bound, asio::error_code ec) {
+  if (ec == asio::error::operation_aborted || !bound.acceptor->is_open()) return;
+  if (ec) {
+    // Out of file descriptors and the like: say so, pause briefly, keep serving.
+    BW_LOG_WARN("accept() on {} failed: {}", bound.name, ec.message());
+    if (!bound.backoff) bound.backoff = std::make_unique<asio::steady_timer>(bound.worker->io());
+    bound.backoff->expires_after(std::chrono::milliseconds(50));
+    bound.backoff->async_wait([this, &bound](asio::error_code waited) {
+      if (!waited) accept_next(bound);
+    });
+    return;
   }
+  Accepted connection = std::move(*bound.next);
+  if (bound.wildcard) {
+    asio::error_code ignored;
+    connection.local = connection.socket.local_endpoint(ignored);
+  }
+  mark_unshared(connection.socket);
+  if (bound.deal_round_robin) {
+    hand_over(std::move(connection));
+  } else {
+    on_accept_(*bound.worker, std::move(connection));
+  }
+  accept_next(bound);
 }
 
 // Moves a socket accepted on worker 0 to the next worker in turn: the fd leaves
 // worker 0's reactor and is registered with the target's.
-void Listeners::hand_over(Socket socket) {
+void Listeners::hand_over(Accepted accepted) {
   Worker& target = workers_.worker(next_worker_++ % workers_.size());
-  if (&target.io() == &socket.get_executor().context()) {
-    on_accept_(target, std::move(socket));
+  if (&target.io() == &accepted.socket.get_executor().context()) {
+    on_accept_(target, std::move(accepted));
     return;
   }
   asio::error_code ec;
   asio::generic::stream_protocol protocol(AF_UNIX, SOCK_STREAM);
-  int fd = socket.release(ec);
+  int fd = accepted.socket.release(ec);
   if (ec) return;
-  asio::post(target.io(), [this, &target, protocol, fd] {
+  asio::post(target.io(), [this, &target, protocol, fd, peer = accepted.peer, local = accepted.local,
+                           inherited = accepted.inherited] {
     Socket moved(target.io());
     asio::error_code assign_ec;
     moved.assign(protocol, fd, assign_ec);
@@ -199,7 +214,8 @@ void Listeners::hand_over(Socket socket) {
       ::close(fd);
       return;
     }
-    on_accept_(target, std::move(moved));
+    mark_unshared(moved);
+    on_accept_(target, Accepted(std::move(moved), peer, local, inherited));
   });
 }
 

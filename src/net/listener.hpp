@@ -5,11 +5,13 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/result.hpp"
 #include "net/socket.hpp"
+#include "net/socket_options.hpp"
 #include "net/worker_group.hpp"
 
 namespace breakwater::net {
@@ -23,10 +25,28 @@ struct ListenSpec {
   bool tcp_defer_accept = true;
   // PgBouncer's so_reuseport: when off, refuse to share the port with another process.
   bool share_port_with_other_processes = false;
+  // Set on the TCP listeners, for every accepted socket to inherit.
+  InheritedTcpOptions tcp_options;
+};
+
+// A new connection as its listener hands it over, with what accept() told of
+// it: the session need not ask the socket again (getpeername, getsockname).
+struct Accepted {
+  // A socket for accept() to open, made in place.
+  Accepted(asio::io_context& io, const Endpoint& bound_to, const InheritedTcpOptions* from_listener)
+      : socket(io), local(bound_to), inherited(from_listener) {}
+  Accepted(Socket opened, const Endpoint& from, const Endpoint& bound_to, const InheritedTcpOptions* from_listener)
+      : socket(std::move(opened)), peer(from), local(bound_to), inherited(from_listener) {}
+
+  Socket socket;
+  Endpoint peer;
+  Endpoint local;
+  // What the socket has from its TCP listener; null for a unix-domain socket.
+  const InheritedTcpOptions* inherited = nullptr;
 };
 
 // Called on the worker that now owns the socket.
-using AcceptHandler = std::function<void(Worker& worker, Socket socket)>;
+using AcceptHandler = std::function<void(Worker& worker, Accepted accepted)>;
 
 class Listeners {
  public:
@@ -44,13 +64,21 @@ class Listeners {
     std::unique_ptr<Acceptor> acceptor;
     bool deal_round_robin;
     std::string name;
+    Endpoint local;             // the bound address; a wildcard one is asked of each socket
+    bool wildcard = false;
+    bool tcp = true;
+    std::optional<Accepted> next;  // where the pending accept puts its connection
+    std::unique_ptr<asio::steady_timer> backoff;
   };
   Listeners(WorkerGroup& workers, AcceptHandler on_accept) : workers_(workers), on_accept_(std::move(on_accept)) {}
-  asio::awaitable<void> accept_loop(Bound& bound);
-  void hand_over(Socket socket);
+  // A callback chain, not a coroutine: a login storm's accepts cost no frame.
+  void accept_next(Bound& bound);
+  void accepted(Bound& bound, asio::error_code ec);
+  void hand_over(Accepted accepted);
 
   WorkerGroup& workers_;
   AcceptHandler on_accept_;
+  InheritedTcpOptions tcp_options_;
   std::vector<Bound> bound_;
   std::string unix_path_;
   size_t next_worker_ = 0;

@@ -52,6 +52,11 @@ bool take_back_read(Socket& socket, const void* op) {
   return true;
 }
 
+void mark_unshared(Socket& socket) {
+  SocketImpl& impl = SocketInternals::of(socket).get_implementation();
+  impl.state_ = static_cast<asio::detail::socket_ops::state_type>(impl.state_ & ~asio::detail::socket_ops::possible_dup);
+}
+
 size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error) {
   SocketImpl& impl = SocketInternals::of(socket).get_implementation();
   if (!non_blocking(impl)) return 0;  // the asynchronous write sets it up

@@ -191,6 +191,12 @@ IoResult read_now(Socket& socket, asio::mutable_buffer buffer);
 // pass of the event loop when a link ends with the client's read pending.
 bool take_back_read(Socket& socket, const void* op);
 
+// A socket Breakwater alone holds (accepted, never duplicated). Asio takes a
+// socket it was handed with assign() or accept() for one that might share its
+// descriptor, and asks epoll to forget it before closing it; closing is enough
+// for a descriptor nobody shares: one epoll_ctl fewer per connection.
+void mark_unshared(Socket& socket);
+
 // Sends what the socket takes now, without waiting; `error` is set on failure.
 size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error);
 

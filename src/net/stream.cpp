@@ -67,8 +67,8 @@ void Stream::send_quietly(asio::const_buffer buffer) {
 
 void Stream::close() {
   if (tls_) tls_->close_quietly(socket_);
+  // No shutdown() first: nothing else holds the descriptor, so close() sends the FIN.
   asio::error_code ignored;
-  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
 }
 

@@ -6,13 +6,14 @@
 
 namespace breakwater::session {
 
-std::shared_ptr<ClientRecord> new_client_record(const net::Socket& socket, uint64_t id) {
+std::shared_ptr<ClientRecord> new_client_record(const net::Endpoint& peer, const net::Endpoint& local, int fd,
+                                                uint64_t id) {
   auto record = std::make_shared<ClientRecord>();
   record->id = id;
-  record->addr = net::SocketAddress::peer_of(socket);
-  record->local_addr = net::SocketAddress::local_of(socket);
+  record->addr = net::SocketAddress::of(peer);
+  record->local_addr = net::SocketAddress::of(local);
   record->connect_time = std::chrono::system_clock::now();
-  record->fd = static_cast<int>(const_cast<net::Socket&>(socket).native_handle());
+  record->fd = fd;
   record->request_time_us.store(wall_clock_us(), std::memory_order_relaxed);
   return record;
 }

@@ -69,8 +69,9 @@ struct ClientRecord {
   }
 };
 
-// What SHOW CLIENTS will show of a new connection, known from its socket.
-std::shared_ptr<ClientRecord> new_client_record(const net::Socket& socket, uint64_t id);
+// What SHOW CLIENTS will show of a new connection, as its listener accepted it.
+std::shared_ptr<ClientRecord> new_client_record(const net::Endpoint& peer, const net::Endpoint& local, int fd,
+                                                uint64_t id);
 
 // Closes the client's connection from its own worker ("admin forced disconnect");
 // nothing if the session has ended by the time the worker looks.

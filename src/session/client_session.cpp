@@ -36,11 +36,12 @@ constexpr const char* kConsoleServerVersion = "1.25.0/bouncer";
 
 class ClientSession final : public WatchedSession, public KillableSession {
  public:
-  ClientSession(net::Worker& worker, net::Socket socket, std::shared_ptr<const SessionContext> context)
+  ClientSession(net::Worker& worker, net::Accepted accepted, std::shared_ptr<const SessionContext> context)
       : worker_(worker),
-        connection_(std::move(socket)),
+        connection_(std::move(accepted.socket)),
         context_(std::move(context)),
-        record_(new_client_record(connection_.socket(), next_client_id.fetch_add(1, std::memory_order_relaxed))),
+        record_(new_client_record(accepted.peer, accepted.local, connection_.socket().native_handle(),
+                                  next_client_id.fetch_add(1, std::memory_order_relaxed))),
         started_(Clock::now()) {
     record_->home = &worker_.io();
     record_->session = this;
@@ -579,15 +580,22 @@ class ClientSession final : public WatchedSession, public KillableSession {
 
 size_t client_session_size() { return sizeof(ClientSession); }
 
-void start_client_session(net::Worker& worker, net::Socket socket, std::shared_ptr<const SessionContext> context) {
+net::TcpOptions client_tcp_options(const config::Config& config) {
+  return {config.tcp_keepalive, config.tcp_keepcnt,      config.tcp_keepidle,
+          config.tcp_keepintvl, config.tcp_user_timeout, config.tcp_socket_buffer};
+}
+
+void start_client_session(net::Worker& worker, net::Accepted accepted, std::shared_ptr<const SessionContext> context) {
   const config::Config& config = *context->config;
-  net::apply_tcp_options(socket, {config.tcp_keepalive, config.tcp_keepcnt, config.tcp_keepidle, config.tcp_keepintvl,
-                                  config.tcp_user_timeout, config.tcp_socket_buffer});
+  net::Socket& socket = accepted.socket;
+  if (accepted.inherited != nullptr) {
+    net::apply_tcp_options(socket, client_tcp_options(config), *accepted.inherited);
+  }
   // What Asio's first operation would do anyway: done now, the startup packet,
   // usually there already, is read at once instead of through the event loop.
   asio::error_code ignored;
   socket.native_non_blocking(true, ignored);
-  spawn_session(std::make_unique<ClientSession>(worker, std::move(socket), std::move(context)));
+  spawn_session(std::make_unique<ClientSession>(worker, std::move(accepted), std::move(context)));
 }
 
 }  // namespace breakwater::session
