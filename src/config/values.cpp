@@ -12,10 +12,16 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+namespace {
+// ASCII only, as setting names and PostgreSQL's parameter names are: no locale
+// lookup per character (logins compare every startup parameter's name).
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+}  // namespace
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
   return true;
 }

@@ -3,26 +3,6 @@
 #include <array>
 
 namespace breakwater::protocol {
-namespace {
-
-// Type bytes from the "Message Formats" chapter of the PostgreSQL 15 docs.
-constexpr std::string_view kFrontendTypes = "BCcdDEfFHPpQSX";
-constexpr std::string_view kBackendTypes = "RKBZCdcGHWDIEVnNAtS1sT23";
-
-constexpr std::array<bool, 256> make_table(std::string_view types) {
-  std::array<bool, 256> table{};
-  for (char c : types) table[static_cast<uint8_t>(c)] = true;
-  return table;
-}
-constexpr auto kFrontendTable = make_table(kFrontendTypes);
-constexpr auto kBackendTable = make_table(kBackendTypes);
-
-}  // namespace
-
-bool is_known_message_type(Direction direction, char type) {
-  const auto& table = direction == Direction::Frontend ? kFrontendTable : kBackendTable;
-  return table[static_cast<uint8_t>(type)];
-}
 
 Decoded<MessageHeader> peek_header(Bytes bytes, Direction direction, uint32_t max_length) {
   if (bytes.size() < kHeaderSize) return Decoded<MessageHeader>::need_more(kHeaderSize);

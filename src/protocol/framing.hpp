@@ -5,8 +5,10 @@
 // Decoding is tri-state, like Envoy's decoder: Complete (a whole message and how many
 // bytes it used), NeedMore (how many bytes at least before trying again) or Invalid.
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "protocol/bytes.hpp"
 
@@ -45,8 +47,23 @@ struct Decoded {
   static Decoded invalid(std::string why) { return {DecodeStatus::Invalid, T{}, 0, 0, std::move(why)}; }
 };
 
-// True for a type byte that protocol 3.0 defines in that direction.
-bool is_known_message_type(Direction direction, char type);
+namespace framing_detail {
+// Type bytes from the "Message Formats" chapter of the PostgreSQL 15 docs.
+constexpr std::array<bool, 256> type_table(std::string_view types) {
+  std::array<bool, 256> table{};
+  for (char c : types) table[static_cast<uint8_t>(c)] = true;
+  return table;
+}
+inline constexpr auto kFrontendTypes = type_table("BCcdDEfFHPpQSX");
+inline constexpr auto kBackendTypes = type_table("RKBZCdcGHWDIEVnNAtS1sT23");
+}  // namespace framing_detail
+
+// True for a type byte that protocol 3.0 defines in that direction. Inline: the
+// relay asks it of every message header.
+inline bool is_known_message_type(Direction direction, char type) {
+  const auto& table = direction == Direction::Frontend ? framing_detail::kFrontendTypes : framing_detail::kBackendTypes;
+  return table[static_cast<uint8_t>(type)];
+}
 
 // Header of the typed message at the start of `bytes`. Invalid for an unknown type
 // or a length below 4 or above `max_length`.

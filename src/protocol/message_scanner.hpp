@@ -71,25 +71,34 @@ long MessageScanner::feed(Bytes chunk, OnMessage&& on_message) {
   while (pos < chunk.size()) {
     if (!in_body_) {
       if (chunk.size() - pos < kHeaderSize) break;
-      auto header = peek_header(chunk.subspan(pos), direction_, max_length_);
-      if (header.status != DecodeStatus::Complete) {
-        error_ = header.error;
+      // Checked here, inline, as peek_header() does: it is asked only why a header is bad.
+      current_ = MessageHeader{static_cast<char>(chunk[pos]), read_u32(chunk.data() + pos + 1)};
+      if (!is_known_message_type(direction_, current_.type) || current_.length < 4 || current_.length > max_length_) {
+        error_ = peek_header(chunk.subspan(pos), direction_, max_length_).error;
         return -1;
       }
       pos += kHeaderSize;
-      current_ = header.value;
       in_body_ = true;
       body_left_ = current_.body_size();
       capturing_ = capture_.test(static_cast<uint8_t>(current_.type)) && body_left_ <= kCaptureLimit;
       captured_.clear();
     }
     size_t take = std::min(body_left_, chunk.size() - pos);
-    if (capturing_) captured_.insert(captured_.end(), chunk.data() + pos, chunk.data() + pos + take);
+    Bytes body;
+    if (capturing_) {
+      // A body whole in this chunk is shown where it lies; only one cut by a read is copied.
+      if (captured_.empty() && take == body_left_) {
+        body = Bytes(chunk.data() + pos, take);
+      } else {
+        captured_.insert(captured_.end(), chunk.data() + pos, chunk.data() + pos + take);
+        body = Bytes(captured_);
+      }
+    }
     pos += take;
     body_left_ -= take;
     if (body_left_ > 0) break;
     in_body_ = false;
-    ScannedMessage message{current_.type, current_.length, capturing_ ? Bytes(captured_) : Bytes(), capturing_};
+    ScannedMessage message{current_.type, current_.length, body, capturing_};
     if (!on_message(message)) break;
   }
   return static_cast<long>(pos);

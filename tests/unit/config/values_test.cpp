@@ -11,6 +11,15 @@ TEST(Values, Booleans) {
   EXPECT_FALSE(parse_bool("maybe"));
 }
 
+TEST(Values, NamesCompareWithoutCaseInAsciiOnly) {
+  EXPECT_TRUE(iequals("DateStyle", "datestyle"));
+  EXPECT_TRUE(iequals("TIMEZONE", "TimeZone"));
+  EXPECT_FALSE(iequals("timezone", "timezon"));
+  EXPECT_FALSE(iequals("abc", "abd"));
+  EXPECT_FALSE(iequals("@", "`"));            // one apart from 'A'/'a', not letters
+  EXPECT_FALSE(iequals("\xC9t\xC9", "\xE9t\xE9"));  // bytes above ASCII compare as they are
+}
+
 TEST(Values, Integers) {
   EXPECT_EQ(*parse_integer(" 42 ", 0, 100), 42);
   EXPECT_FALSE(parse_integer("101", 0, 100));

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <string>
+
 #include "protocol/message_writer.hpp"
 
 namespace breakwater::protocol {
@@ -84,6 +87,27 @@ TEST(MessageScanner, ReportsInvalidFraming) {
   MessageScanner scanner(Direction::Frontend, 1 << 20);
   EXPECT_EQ(scanner.feed(garbage, [](const ScannedMessage&) { return true; }), -1);
   EXPECT_FALSE(scanner.error().empty());
+}
+
+// The scanner checks headers inline; what it reports must still say why.
+TEST(MessageScanner, SaysWhyAHeaderIsRefused) {
+  struct Case {
+    std::array<uint8_t, 5> header;
+    const char* why;
+  };
+  const Case cases[] = {{{'?', 0, 0, 0, 4}, "unknown message type"},
+                        {{'Q', 0, 0, 0, 3}, "length below 4"},
+                        {{'Q', 0, 0, 0x10, 0}, "too large"}};
+  for (const auto& [header, why] : cases) {
+    MessageScanner scanner(Direction::Frontend, 1024);
+    EXPECT_EQ(scanner.feed(header, [](const ScannedMessage&) { return true; }), -1) << why;
+    EXPECT_NE(scanner.error().find(why), std::string::npos) << scanner.error();
+  }
+  // The same length one under the limit passes.
+  ByteBuffer query;
+  write_query(query, std::string(1000, 'x'));
+  MessageScanner scanner(Direction::Frontend, 1024);
+  EXPECT_EQ(scanner.feed(query, [](const ScannedMessage&) { return true; }), static_cast<long>(query.size()));
 }
 
 }  // namespace
