@@ -1,5 +1,7 @@
 #include "net/notified_io.hpp"
 
+#include <unistd.h>
+
 namespace breakwater::net {
 
 using namespace notified_detail;
@@ -55,6 +57,26 @@ bool take_back_read(Socket& socket, const void* op) {
 void mark_unshared(Socket& socket) {
   SocketImpl& impl = SocketInternals::of(socket).get_implementation();
   impl.state_ = static_cast<asio::detail::socket_ops::state_type>(impl.state_ & ~asio::detail::socket_ops::possible_dup);
+}
+
+Socket move_socket(Socket& socket, asio::io_context& io, const asio::generic::stream_protocol& protocol,
+                   asio::error_code& error) {
+  SocketImpl& old_impl = SocketInternals::of(socket).get_implementation();
+  const bool was_non_blocking = (old_impl.state_ & asio::detail::socket_ops::internal_non_blocking) != 0;
+  const bool was_drained = !maybe_readable(socket);
+  Socket moved(io);
+  int fd = socket.release(error);
+  if (error) return moved;
+  moved.assign(protocol, fd, error);
+  if (error) {
+    ::close(fd);
+    return moved;
+  }
+  SocketImpl& impl = SocketInternals::of(moved).get_implementation();
+  if (was_non_blocking) impl.state_ |= asio::detail::socket_ops::internal_non_blocking;
+  if (was_drained) mark_drained(impl);
+  mark_unshared(moved);
+  return moved;
 }
 
 size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error) {

@@ -197,6 +197,16 @@ bool take_back_read(Socket& socket, const void* op);
 // for a descriptor nobody shares: one epoll_ctl fewer per connection.
 void mark_unshared(Socket& socket);
 
+// Moves an open socket to another worker's event loop (the descriptor leaves the
+// old epoll set and joins the new one). Asio would take the socket it is handed
+// for a fresh one: make it non-blocking again (ioctl) and try a recv() at its
+// first read. Neither is needed: O_NONBLOCK belongs to the open file, and a
+// socket found empty in the old loop is empty in the new one until epoll says
+// otherwise (adding a ready descriptor to an epoll set reports it). On failure
+// `error` is set and the socket is closed.
+Socket move_socket(Socket& socket, asio::io_context& io, const asio::generic::stream_protocol& protocol,
+                   asio::error_code& error);
+
 // Sends what the socket takes now, without waiting; `error` is set on failure.
 size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error);
 

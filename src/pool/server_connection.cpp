@@ -61,10 +61,7 @@ void ServerConnection::move_to(asio::io_context& io, int new_worker_id) {
   if (&socket.get_executor().context() == &io) return;
   asio::error_code ec;
   if (!protocol) protocol = socket.local_endpoint(ec).protocol();
-  int fd = socket.release(ec);
-  net::Socket moved(io);
-  if (!ec) moved.assign(*protocol, fd, ec);
-  stream.replace_socket(std::move(moved));
+  stream.replace_socket(net::move_socket(socket, io, *protocol, ec));
   worker_id = new_worker_id;
 }
 

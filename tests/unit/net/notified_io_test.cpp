@@ -127,6 +127,55 @@ TEST(NotifiedIo, AReadOnADrainedSocketCompletesWhenBytesArrive) {
   EXPECT_EQ(second.bytes, "q2");
 }
 
+// A socket moved to another worker's loop keeps what its old loop knew: a
+// drained socket reads nothing until epoll reports bytes, and bytes that came
+// while it moved (reported to the old loop, never processed there) are still
+// reported by the new one.
+TEST(NotifiedIo, AMovedSocketStaysDrainedAndLosesNoBytes) {
+  SocketPair pair;
+  char buffer[16];
+  ASSERT_TRUE(read_one_byte(pair, buffer));
+  pair.peer_sends("late");  // the old loop never runs again: its event is not processed
+
+  asio::io_context other{1};
+  asio::error_code ec;
+  Socket moved = move_socket(*pair.socket, other, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), ec);
+  ASSERT_FALSE(ec);
+  EXPECT_FALSE(pair.socket->is_open());
+  EXPECT_FALSE(maybe_readable(moved)) << "empty when it left: no recv() is tried";
+  EXPECT_EQ(std::get<0>(read_now(moved, asio::buffer(buffer))), asio::error::would_block);
+
+  ReadOutcome outcome;
+  async_read_notified(moved, asio::buffer(buffer), [&](asio::error_code error, size_t n) {
+    outcome = {true, error, std::string(buffer, n)};
+  });
+  for (int i = 0; i < 20 && !outcome.done; ++i) {
+    other.restart();
+    other.run_for(10ms);
+  }
+  ASSERT_TRUE(outcome.done) << "joining the new epoll set reported the bytes";
+  EXPECT_FALSE(outcome.error);
+  EXPECT_EQ(outcome.bytes, "late");
+}
+
+TEST(NotifiedIo, AMovedSocketWithBytesPendingIsReadAtOnce) {
+  SocketPair pair;
+  char buffer[16];
+  ASSERT_TRUE(read_one_byte(pair, buffer));
+  pair.peer_sends("more");
+  pair.settle();  // the old loop saw the bytes come
+  ASSERT_TRUE(maybe_readable(*pair.socket));
+
+  asio::io_context other{1};
+  asio::error_code ec;
+  Socket moved = move_socket(*pair.socket, other, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), ec);
+  ASSERT_FALSE(ec);
+  EXPECT_TRUE(maybe_readable(moved));
+  auto [read_ec, n] = read_now(moved, asio::buffer(buffer));
+  EXPECT_FALSE(read_ec) << "still non-blocking: read without waiting";
+  EXPECT_EQ(std::string(buffer, n), "more");
+}
+
 TEST(NotifiedIo, WaitReadableCompletesOnBytesAndOnHangUp) {
   SocketPair pair;
   char buffer[16];
