@@ -9,13 +9,8 @@ namespace breakwater::net {
 
 using asio::experimental::as_tuple;
 
-// Not coroutines: the plain path returns the socket's operation itself, so it
+// Not a coroutine: the plain path returns the socket's operation itself, so it
 // allocates no frame of its own.
-asio::awaitable<IoResult> Stream::read_some(asio::mutable_buffer buffer) {
-  if (!tls_) return async_read_notified(socket_, buffer, as_tuple(asio::use_awaitable));
-  return tls_->read_some(socket_, buffer);
-}
-
 asio::awaitable<IoResult> Stream::write(asio::const_buffer buffer) {
   if (!tls_) return asio::async_write(socket_, buffer, as_tuple(asio::use_awaitable));
   return tls_->write(socket_, buffer);

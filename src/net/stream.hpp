@@ -21,18 +21,16 @@ class Stream {
   const Socket& socket() const { return socket_; }
   bool is_open() const { return socket_.is_open(); }
 
-  // Plain reads trust epoll (net/notified_io.hpp): no recv() is tried on a socket
-  // known to be empty, and no re-arming. An idle client waits for bytes without a
-  // buffer with net::async_wait_readable() on socket().
-  asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer);
-  // The whole buffer, or an error.
-  asio::awaitable<IoResult> write(asio::const_buffer buffer);
-
-  // The same two for a net::Task (the login, the console, queries of the pooler's
-  // own): what the socket can answer now costs no suspension and no pass of the
-  // event loop, which Asio's own operations take even when they complete at once.
+  // For a net::Task (the login, the console, queries of the pooler's own): what
+  // the socket can answer now costs no suspension and no pass of the event loop,
+  // which Asio's own operations take even when they complete at once. Plain reads
+  // trust epoll (net/notified_io.hpp): no recv() is tried on a socket known to be
+  // empty, and no re-arming. An idle client waits for bytes without a buffer with
+  // net::async_wait_readable() on socket(). send: the whole buffer, or an error.
   Task<IoResult> receive(asio::mutable_buffer buffer);
   Task<IoResult> send(asio::const_buffer buffer);
+  // The whole buffer, or an error, for an asio::awaitable (the server TLS request).
+  asio::awaitable<IoResult> write(asio::const_buffer buffer);
 
   // Without waiting, for the relay: a call that completes at once costs no
   // suspension and no trip through the event loop. A TLS stream answers

@@ -31,9 +31,6 @@ using Clock = std::chrono::steady_clock;
 
 std::atomic<uint64_t> next_client_id{1};
 
-// What the console reports as server_version: drivers and psql read it as PgBouncer's.
-constexpr const char* kConsoleServerVersion = "1.25.0/bouncer";
-
 class ClientSession final : public WatchedSession, public KillableSession {
  public:
   ClientSession(net::Worker& worker, net::Accepted accepted, std::shared_ptr<const SessionContext> context)
@@ -231,17 +228,9 @@ class ClientSession final : public WatchedSession, public KillableSession {
     login_done_ = true;
     unwatch();  // the console's clients have no session timeouts
 
-    protocol::ByteBuffer out;
-    protocol::write_authentication(out, protocol::AuthCode::Ok);
-    const std::pair<const char*, const char*> parameters[] = {
-        {"server_version", kConsoleServerVersion}, {"server_encoding", "UTF8"}, {"client_encoding", "UTF8"},
-        {"DateStyle", "ISO"}, {"TimeZone", "GMT"}, {"standard_conforming_strings", "on"},
-        {"integer_datetimes", "on"}, {"application_name", ""}};
-    for (const auto& [name, value] : parameters) protocol::write_parameter_status(out, name, value);
     key_ = context_->clients->register_client(record_);
     registered_ = true;
-    protocol::write_backend_key_data(out, key_);
-    protocol::write_ready_for_query(out, 'I');
+    const protocol::ByteBuffer out = console_welcome(key_);
     auto written = co_await messages.write(out);
     if (!written) co_return unexpected(ClientError{sqlstate::kConnectionFailure, written.error()});
     ConsoleClient who{record_->id, user, admin};  // not a temporary inside co_await: GCC 12 frees it twice

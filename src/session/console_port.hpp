@@ -9,6 +9,8 @@
 
 #include "net/task.hpp"
 #include "pool/message_stream.hpp"
+#include "protocol/backend_messages.hpp"
+#include "protocol/bytes.hpp"
 
 namespace breakwater::session {
 
@@ -26,5 +28,10 @@ class ConsolePort {
 };
 
 inline bool is_console_database(std::string_view name) { return name == "pgbouncer" || name == "breakwater"; }
+
+// What a client that logged in to the console is told: AuthenticationOk, the
+// console's own ParameterStatus values (server_version as PgBouncer's, which
+// drivers and psql read), `key`, ReadyForQuery.
+protocol::ByteBuffer console_welcome(protocol::BackendKeyData key);
 
 }  // namespace breakwater::session

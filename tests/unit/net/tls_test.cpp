@@ -139,7 +139,7 @@ asio::awaitable<std::string> read_exactly(Stream& stream, size_t size, size_t ch
   std::string got;
   std::string buffer(chunk, '\0');
   while (got.size() < size) {
-    auto [ec, n] = co_await stream.read_some(asio::buffer(buffer));
+    auto [ec, n] = co_await as_awaitable(stream.receive(asio::buffer(buffer)));  // receive() over TLS
     if (ec) break;
     got.append(buffer, 0, n);
   }
