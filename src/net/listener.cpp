@@ -202,19 +202,10 @@ void Listeners::hand_over(Accepted accepted) {
     return;
   }
   asio::error_code ec;
-  asio::generic::stream_protocol protocol(AF_UNIX, SOCK_STREAM);
-  int fd = accepted.socket.release(ec);
+  Socket moved = move_socket(accepted.socket, target.io(), asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), ec);
   if (ec) return;
-  asio::post(target.io(), [this, &target, protocol, fd, peer = accepted.peer, local = accepted.local,
-                           inherited = accepted.inherited] {
-    Socket moved(target.io());
-    asio::error_code assign_ec;
-    moved.assign(protocol, fd, assign_ec);
-    if (assign_ec) {
-      ::close(fd);
-      return;
-    }
-    mark_unshared(moved);
+  asio::post(target.io(), [this, &target, moved = std::move(moved), peer = accepted.peer, local = accepted.local,
+                           inherited = accepted.inherited]() mutable {
     on_accept_(target, Accepted(std::move(moved), peer, local, inherited));
   });
 }
