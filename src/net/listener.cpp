@@ -78,6 +78,7 @@ Result<std::unique_ptr<Acceptor>> bind_tcp(Worker& worker, const asio::ip::tcp::
     acceptor->bind(generic, ec);
   }
   if (!ec) acceptor->listen(spec.backlog, ec);
+  if (!ec) acceptor->native_non_blocking(true, ec);
   if (ec) return unexpected("cannot listen on " + describe_endpoint(endpoint) + ": " + ec.message());
   return acceptor;
 }
@@ -98,6 +99,7 @@ Result<std::unique_ptr<Acceptor>> bind_unix(Worker& worker, const std::string& p
   acceptor->open(endpoint.protocol(), ec);
   if (!ec) acceptor->bind(endpoint, ec);
   if (!ec) acceptor->listen(spec.backlog, ec);
+  if (!ec) acceptor->native_non_blocking(true, ec);
   if (ec) return unexpected("cannot listen on unix socket " + path + ": " + ec.message());
   ::chmod(path.c_str(), static_cast<mode_t>(spec.unix_socket_mode));
   return acceptor;
@@ -120,7 +122,7 @@ Result<std::unique_ptr<Listeners>> Listeners::open(WorkerGroup& workers, const L
       auto acceptor = bind_tcp(workers.worker(i), endpoint, spec);
       if (!acceptor) return unexpected(acceptor.error());
       listeners->bound_.push_back({&workers.worker(i), std::move(*acceptor), false, describe_endpoint(endpoint),
-                                   Endpoint(endpoint), endpoint.address().is_unspecified(), true, {}, {}});
+                                   Endpoint(endpoint), endpoint.address().is_unspecified(), true, {}});
     }
   }
   if (!spec.unix_socket_dir.empty()) {
@@ -129,7 +131,7 @@ Result<std::unique_ptr<Listeners>> Listeners::open(WorkerGroup& workers, const L
     if (!acceptor) return unexpected(acceptor.error());
     listeners->unix_path_ = path;
     listeners->bound_.push_back(
-        {&workers.worker(0), std::move(*acceptor), true, "unix:" + path, unix_endpoint(path), false, false, {}, {}});
+        {&workers.worker(0), std::move(*acceptor), true, "unix:" + path, unix_endpoint(path), false, false, {}});
   }
   return listeners;
 }
@@ -161,36 +163,46 @@ std::vector<std::string> Listeners::describe() const {
   return names;
 }
 
+// Accepts until none is waiting (accept4: the sockets come non-blocking), then
+// waits for epoll's next report. A long storm yields to the loop now and then,
+// so that sessions already in are served between batches.
 void Listeners::accept_next(Bound& bound) {
-  bound.next.emplace(bound.worker->io(), bound.local, bound.tcp ? &tcp_options_ : nullptr);
-  bound.acceptor->async_accept(bound.next->socket, bound.next->peer,
-                               [this, &bound](asio::error_code ec) { accepted(bound, ec); });
+  constexpr int kBatch = 16;
+  for (int taken = 0; taken < kBatch; ++taken) {
+    if (!bound.acceptor->is_open()) return;
+    Endpoint peer;
+    asio::error_code ec;
+    Socket socket = accept_now(*bound.acceptor, bound.worker->io(), peer, ec);
+    if (ec == asio::error::would_block) {
+      async_wait_acceptable(*bound.acceptor, [this, &bound](asio::error_code waited, size_t) {
+        if (waited != asio::error::operation_aborted) accept_next(bound);
+      });
+      return;
+    }
+    if (ec == asio::error::connection_aborted || ec.value() == EPROTO || ec.value() == EPERM) continue;
+    if (ec) return back_off(bound, ec);
+    Accepted connection(std::move(socket), peer, bound.local, bound.tcp ? &tcp_options_ : nullptr);
+    if (bound.wildcard) {
+      asio::error_code ignored;
+      connection.local = connection.socket.local_endpoint(ignored);
+    }
+    if (bound.deal_round_robin) {
+      hand_over(std::move(connection));
+    } else {
+      on_accept_(*bound.worker, std::move(connection));
+    }
+  }
+  asio::post(bound.worker->io(), [this, &bound] { accept_next(bound); });
 }
 
-void Listeners::accepted(Bound& bound, asio::error_code ec) {
-  if (ec == asio::error::operation_aborted || !bound.acceptor->is_open()) return;
-  if (ec) {
-    // Out of file descriptors and the like: say so, pause briefly, keep serving.
-    BW_LOG_WARN("accept() on {} failed: {}", bound.name, ec.message());
-    if (!bound.backoff) bound.backoff = std::make_unique<asio::steady_timer>(bound.worker->io());
-    bound.backoff->expires_after(std::chrono::milliseconds(50));
-    bound.backoff->async_wait([this, &bound](asio::error_code waited) {
-      if (!waited) accept_next(bound);
-    });
-    return;
-  }
-  Accepted connection = std::move(*bound.next);
-  if (bound.wildcard) {
-    asio::error_code ignored;
-    connection.local = connection.socket.local_endpoint(ignored);
-  }
-  mark_unshared(connection.socket);
-  if (bound.deal_round_robin) {
-    hand_over(std::move(connection));
-  } else {
-    on_accept_(*bound.worker, std::move(connection));
-  }
-  accept_next(bound);
+// Out of file descriptors and the like: say so, pause briefly, keep serving.
+void Listeners::back_off(Bound& bound, asio::error_code ec) {
+  BW_LOG_WARN("accept() on {} failed: {}", bound.name, ec.message());
+  if (!bound.backoff) bound.backoff = std::make_unique<asio::steady_timer>(bound.worker->io());
+  bound.backoff->expires_after(std::chrono::milliseconds(50));
+  bound.backoff->async_wait([this, &bound](asio::error_code waited) {
+    if (!waited) accept_next(bound);
+  });
 }
 
 // Moves a socket accepted on worker 0 to the next worker in turn: the fd leaves

@@ -32,9 +32,6 @@ struct ListenSpec {
 // A new connection as its listener hands it over, with what accept() told of
 // it: the session need not ask the socket again (getpeername, getsockname).
 struct Accepted {
-  // A socket for accept() to open, made in place.
-  Accepted(asio::io_context& io, const Endpoint& bound_to, const InheritedTcpOptions* from_listener)
-      : socket(io), local(bound_to), inherited(from_listener) {}
   Accepted(Socket opened, const Endpoint& from, const Endpoint& bound_to, const InheritedTcpOptions* from_listener)
       : socket(std::move(opened)), peer(from), local(bound_to), inherited(from_listener) {}
 
@@ -67,13 +64,12 @@ class Listeners {
     Endpoint local;             // the bound address; a wildcard one is asked of each socket
     bool wildcard = false;
     bool tcp = true;
-    std::optional<Accepted> next;  // where the pending accept puts its connection
     std::unique_ptr<asio::steady_timer> backoff;
   };
   Listeners(WorkerGroup& workers, AcceptHandler on_accept) : workers_(workers), on_accept_(std::move(on_accept)) {}
   // A callback chain, not a coroutine: a login storm's accepts cost no frame.
   void accept_next(Bound& bound);
-  void accepted(Bound& bound, asio::error_code ec);
+  void back_off(Bound& bound, asio::error_code ec);
   void hand_over(Accepted accepted);
 
   WorkerGroup& workers_;

@@ -62,7 +62,7 @@ void mark_unshared(Socket& socket) {
 Socket move_socket(Socket& socket, asio::io_context& io, const asio::generic::stream_protocol& protocol,
                    asio::error_code& error) {
   SocketImpl& old_impl = SocketInternals::of(socket).get_implementation();
-  const bool was_non_blocking = (old_impl.state_ & asio::detail::socket_ops::internal_non_blocking) != 0;
+  const auto non_blocking_bits = old_impl.state_ & asio::detail::socket_ops::non_blocking;
   const bool was_drained = !maybe_readable(socket);
   Socket moved(io);
   int fd = socket.release(error);
@@ -73,10 +73,41 @@ Socket move_socket(Socket& socket, asio::io_context& io, const asio::generic::st
     return moved;
   }
   SocketImpl& impl = SocketInternals::of(moved).get_implementation();
-  if (was_non_blocking) impl.state_ |= asio::detail::socket_ops::internal_non_blocking;
+  impl.state_ = static_cast<asio::detail::socket_ops::state_type>(impl.state_ | non_blocking_bits);
   if (was_drained) mark_drained(impl);
   mark_unshared(moved);
   return moved;
+}
+
+Socket accept_now(Acceptor& acceptor, asio::io_context& io, Endpoint& peer, asio::error_code& error) {
+  auto& internals = acceptor.*member(AcceptorImpl{});
+  auto& listener = internals.get_implementation();
+  Socket accepted(io);
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  int fd;
+  do {
+    fd = ::accept4(listener.socket_, reinterpret_cast<sockaddr*>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      mark_drained(listener);
+      error = asio::error::would_block;
+    } else {
+      error = asio::error_code(errno, asio::error::get_system_category());
+    }
+    return accepted;
+  }
+  accepted.assign(listener.protocol_, fd, error);
+  if (error) {
+    ::close(fd);
+    return accepted;
+  }
+  peer = Endpoint(&address, length, listener.protocol_.protocol());
+  SocketImpl& impl = SocketInternals::of(accepted).get_implementation();
+  impl.state_ |= asio::detail::socket_ops::non_blocking;
+  mark_unshared(accepted);
+  return accepted;
 }
 
 size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error) {

@@ -143,22 +143,35 @@ class Op : public ReadPart {
   asio::detail::handler_work<Handler, IoExecutor> work_;
 };
 
+// The acceptor keeps its implementation private, not protected.
+struct AcceptorImpl {
+  using type = asio::detail::io_object_impl<asio::detail::reactive_socket_service<asio::generic::stream_protocol>,
+                                            Executor> Acceptor::*;
+  friend type member(AcceptorImpl);
+};
+template struct ExposeMember<AcceptorImpl, &Acceptor::impl_>;
+
 template <class Handler>
-void start(Socket& socket, ReadPart::Perform perform, asio::mutable_buffer buffer, Handler& handler) {
-  using OpType = Op<Handler, Socket::executor_type>;
-  auto& internals = SocketInternals::of(socket);
-  SocketImpl& impl = internals.get_implementation();
+void start_on(asio::detail::reactive_socket_service_base& service, SocketImpl& impl, const Executor& executor,
+              ReadPart::Perform perform, asio::mutable_buffer buffer, Handler& handler) {
+  using OpType = Op<Handler, Executor>;
   const bool continuation = asio_handler_cont_helpers::is_continuation(handler);
   auto slot = asio::get_associated_cancellation_slot(handler);
   typename OpType::ptr p = {asio::detail::addressof(handler), OpType::ptr::allocate(handler), nullptr};
-  p.p = new (p.v) OpType(perform, impl.socket_, buffer, handler, socket.get_executor());
+  p.p = new (p.v) OpType(perform, impl.socket_, buffer, handler, executor);
   if (slot.is_connected()) {
-    asio::execution_context& context = asio::query(socket.get_executor(), asio::execution::context);
+    asio::execution_context& context = asio::query(executor, asio::execution::context);
     p.p->cancellation_key_ = &slot.template emplace<Cancellation>(&context, &impl.reactor_data_, impl.socket_);
   }
   reactor_op* op = p.p;
   p.v = p.p = nullptr;
-  ServiceInternals::start_read(internals.get_service(), impl, op, continuation);
+  ServiceInternals::start_read(service, impl, op, continuation);
+}
+
+template <class Handler>
+void start(Socket& socket, ReadPart::Perform perform, asio::mutable_buffer buffer, Handler& handler) {
+  auto& internals = SocketInternals::of(socket);
+  start_on(internals.get_service(), internals.get_implementation(), socket.get_executor(), perform, buffer, handler);
 }
 
 }  // namespace notified_detail
@@ -231,6 +244,26 @@ auto async_wait_readable(Socket& socket, Token&& token) {
         notified_detail::start(*target, &notified_detail::ReadPart::perform_wait, asio::mutable_buffer(), handler);
       },
       token, &socket);
+}
+
+// Accepts a connection that is waiting, without waiting: the new socket is
+// non-blocking from accept4() (no ioctl later), registered with `io`'s
+// reactor, and marked unshared. asio::error::would_block when none is waiting;
+// the acceptor is then taken as drained, and async_wait_acceptable waits for
+// epoll's next report without re-arming the listener. `peer` gets the address.
+Socket accept_now(Acceptor& acceptor, asio::io_context& io, Endpoint& peer, asio::error_code& error);
+
+// Completes once a connection may be waiting on the acceptor, or it is closed
+// (asio::error::operation_aborted). Signature: void(asio::error_code, size_t).
+template <class Token>
+auto async_wait_acceptable(Acceptor& acceptor, Token&& token) {
+  return asio::async_initiate<Token, void(asio::error_code, std::size_t)>(
+      [](auto handler, Acceptor* target) {
+        auto& internals = target->*member(notified_detail::AcceptorImpl{});
+        notified_detail::start_on(internals.get_service(), internals.get_implementation(), target->get_executor(),
+                                  &notified_detail::ReadPart::perform_wait, asio::mutable_buffer(), handler);
+      },
+      token, &acceptor);
 }
 
 }  // namespace breakwater::net

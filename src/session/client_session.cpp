@@ -580,10 +580,13 @@ void start_client_session(net::Worker& worker, net::Accepted accepted, std::shar
   if (accepted.inherited != nullptr) {
     net::apply_tcp_options(socket, client_tcp_options(config), *accepted.inherited);
   }
-  // What Asio's first operation would do anyway: done now, the startup packet,
+  // Listeners hand over sockets non-blocking already (accept4). Otherwise this is
+  // what Asio's first operation would do anyway: done now, the startup packet,
   // usually there already, is read at once instead of through the event loop.
-  asio::error_code ignored;
-  socket.native_non_blocking(true, ignored);
+  if (!socket.native_non_blocking()) {
+    asio::error_code ignored;
+    socket.native_non_blocking(true, ignored);
+  }
   spawn_session(std::make_unique<ClientSession>(worker, std::move(accepted), std::move(context)));
 }
 

@@ -4,13 +4,17 @@
 // set them. These tests look at the accepted sockets themselves.
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
+#include <thread>
+#include <vector>
 
 #include "net/endpoint.hpp"
 #include "net/listener.hpp"
@@ -31,6 +35,16 @@ int free_port() {
   return ntohs(address.sin_port);
 }
 
+int connect_to(int port) {
+  int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in target{};
+  target.sin_family = AF_INET;
+  target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  target.sin_port = htons(static_cast<uint16_t>(port));
+  EXPECT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&target), sizeof target), 0);
+  return client;
+}
+
 int option(int fd, int level, int name) {
   int value = -1;
   socklen_t length = sizeof value;
@@ -43,6 +57,7 @@ struct Seen {
   bool inherited_known = false;
   int nodelay = -1, keepalive = -1, user_timeout = -1;
   int peer_port = -1;
+  bool non_blocking = false, asio_knows_non_blocking = false;
   std::string local;
   int local_port = -1;
   // Not seen by the handler: the test's own ends.
@@ -70,6 +85,8 @@ class ListenerTest : public ::testing::Test {
       result.nodelay = option(fd, IPPROTO_TCP, TCP_NODELAY);
       result.keepalive = option(fd, SOL_SOCKET, SO_KEEPALIVE);
       result.user_timeout = option(fd, IPPROTO_TCP, TCP_USER_TIMEOUT);
+      result.non_blocking = (::fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+      result.asio_knows_non_blocking = accepted.socket.native_non_blocking();
       result.peer_port = SocketAddress::of(accepted.peer).port();
       result.local = SocketAddress::of(accepted.local).text();
       result.local_port = SocketAddress::of(accepted.local).port();
@@ -80,12 +97,7 @@ class ListenerTest : public ::testing::Test {
     workers.start();
     (*listeners)->start();
 
-    int client = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in target{};
-    target.sin_family = AF_INET;
-    target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    target.sin_port = htons(static_cast<uint16_t>(spec.port));
-    EXPECT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&target), sizeof target), 0);
+    int client = connect_to(spec.port);
     sockaddr_in mine{};
     socklen_t length = sizeof mine;
     ::getsockname(client, reinterpret_cast<sockaddr*>(&mine), &length);
@@ -113,6 +125,46 @@ TEST_F(ListenerTest, AcceptedSocketsInheritTheListenersOptions) {
   EXPECT_EQ(seen.peer_port, seen.client_port);
   EXPECT_EQ(seen.local, "127.0.0.1");
   EXPECT_EQ(seen.local_port, seen.listen_port);
+}
+
+// accept4 makes them non-blocking, and Asio knows: the session's first read is
+// tried at once, without an ioctl.
+TEST_F(ListenerTest, AcceptedSocketsComeNonBlocking) {
+  Seen seen = accept_one("127.0.0.1", InheritedTcpOptions{});
+  EXPECT_TRUE(seen.non_blocking);
+  EXPECT_TRUE(seen.asio_knows_non_blocking);
+}
+
+// Connections that queued up before the loop ran are all taken, more than one
+// batch of them, and the listener still hears of the next one after that.
+TEST_F(ListenerTest, AStormIsAcceptedWholeAndTheListenerKeepsListening) {
+  constexpr int kQueued = 40;
+  WorkerGroup workers(1);
+  ListenSpec spec;
+  spec.addresses = {"127.0.0.1"};
+  spec.port = free_port();
+  spec.tcp_defer_accept = false;
+  std::atomic<int> accepted{0};
+  std::promise<void> all_in;
+  auto listeners = Listeners::open(workers, spec, [&](Worker&, Accepted) {
+    if (++accepted == kQueued + 1) all_in.set_value();
+  });
+  ASSERT_TRUE(listeners.has_value()) << listeners.error();
+  std::vector<int> clients;
+  for (int i = 0; i < kQueued; ++i) clients.push_back(connect_to(spec.port));
+  workers.start();
+  (*listeners)->start();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (accepted < kQueued && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(accepted.load(), kQueued);
+  clients.push_back(connect_to(spec.port));
+  EXPECT_EQ(all_in.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  (*listeners)->close();
+  workers.stop();
+  workers.join();
+  for (int fd : clients) ::close(fd);
 }
 
 TEST_F(ListenerTest, KeepaliveOffIsInheritedToo) {
