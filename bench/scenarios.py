@@ -3,8 +3,8 @@
 A run starts a fresh pooler, measures it from /proc (CPU user and kernel apart, RSS)
 and, where perf can, counts its system calls; it returns a flat dict of figures.
 Targets: "breakwater" and "pgbouncer" with the same pgbouncer.ini, "breakwater_1w"
-(Breakwater with one worker) where scaling is shown, "direct" where PostgreSQL
-itself can take the load."""
+(Breakwater with one worker, one thread as PgBouncer) where what a second thread
+gains or costs is shown, "direct" where PostgreSQL itself can take the load."""
 
 import glob
 import os
@@ -17,10 +17,13 @@ from syscalls import SyscallCounter
 
 # kind "pgbench": arguments, clients, targets. kind "swarm": clients held idle or opened at once.
 SCENARIOS = {
-    "select_simple": {"kind": "pgbench", "args": ["-S", "-M", "simple"], "clients": 50, "direct": True},
-    "select_extended": {"kind": "pgbench", "args": ["-S", "-M", "extended"], "clients": 50, "direct": True},
-    "tpcb": {"kind": "pgbench", "args": ["-M", "simple"], "clients": 50, "direct": True},
-    "connect_storm": {"kind": "pgbench", "args": ["-C", "-S", "-M", "simple"], "clients": 50, "direct": True},
+    "select_simple": {"kind": "pgbench", "args": ["-S", "-M", "simple"], "clients": 50, "direct": True,
+                      "one_worker": True},
+    "select_extended": {"kind": "pgbench", "args": ["-S", "-M", "extended"], "clients": 50, "direct": True,
+                        "one_worker": True},
+    "tpcb": {"kind": "pgbench", "args": ["-M", "simple"], "clients": 50, "direct": True, "one_worker": True},
+    "connect_storm": {"kind": "pgbench", "args": ["-C", "-S", "-M", "simple"], "clients": 50, "direct": True,
+                      "one_worker": True},
     "many_clients": {"kind": "pgbench", "args": ["-S", "-M", "simple"], "clients": 1000, "direct": False},
     "latency": {"kind": "pgbench", "args": ["-S", "-M", "simple"], "clients": 1, "direct": True},
     # The pooler is the bottleneck: a trivial query, more clients than servers.
