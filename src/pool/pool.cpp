@@ -269,7 +269,7 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
           may_open = true;
           break;
         case PoolAccounting::Next::Wait:
-          wake_at = accounting_.wake_time(step.ticket, now);
+          wake_at = step.wake_at;
           waiter = new_waiter_locked(worker, step.ticket, wake_at);
           blocked_by_cap = step.blocked_by_cap;
           break;

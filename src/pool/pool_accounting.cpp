@@ -48,7 +48,7 @@ PoolAccounting::AcquireStep PoolAccounting::acquire(TimePoint now, int worker) {
   if (paused_) {
     Ticket ticket = next_ticket_++;
     queue_.push_back({ticket, now, worker, 0});
-    return {Next::Wait, ticket, false};
+    return {Next::Wait, ticket, false, wake_time(queue_.back(), now)};
   }
   if (idle_ > 0) {
     --idle_;
@@ -65,7 +65,7 @@ PoolAccounting::AcquireStep PoolAccounting::acquire(TimePoint now, int worker) {
   }
   Ticket ticket = next_ticket_++;
   queue_.push_back({ticket, now, worker, 0});
-  return {Next::Wait, ticket, blocked_by_cap};
+  return {Next::Wait, ticket, blocked_by_cap, wake_time(queue_.back(), now)};
 }
 
 bool PoolAccounting::should_give_way(const std::vector<ConnectionCap::Wait>& elsewhere) const {
@@ -176,7 +176,7 @@ PoolAccounting::WakeStep PoolAccounting::timer_rang(Ticket ticket, TimePoint now
     return step;
   }
   step.still_waiting = true;
-  step.next = wake_time(ticket, now);
+  step.next = wake_time(*it, now);
   return step;
 }
 
@@ -190,8 +190,12 @@ bool PoolAccounting::leave_queue(Ticket ticket) {
 PoolAccounting::TimePoint PoolAccounting::wake_time(Ticket ticket, TimePoint now) const {
   const Waiting* w = find(ticket);
   BW_ASSERT(w != nullptr);
-  if (reserve_enabled() && now < reserve_moment(*w)) return std::min(reserve_moment(*w), deadline(*w));
-  return deadline(*w);
+  return wake_time(*w, now);
+}
+
+PoolAccounting::TimePoint PoolAccounting::wake_time(const Waiting& w, TimePoint now) const {
+  if (reserve_enabled() && now < reserve_moment(w)) return std::min(reserve_moment(w), deadline(w));
+  return deadline(w);
 }
 
 int PoolAccounting::start_fill() {

@@ -56,6 +56,7 @@ class PoolAccounting {
     Next next;
     Ticket ticket = 0;            // Wait: the client's place in the queue
     bool blocked_by_cap = false;  // Wait: the pool had room but a cap had none
+    TimePoint wake_at{};          // Wait: as wake_time(ticket, now)
   };
   // `worker`: the client's event loop, so that a server released there can go to it.
   AcquireStep acquire(TimePoint now, int worker = 0);
@@ -136,6 +137,7 @@ class PoolAccounting {
     int worker = 0;
     int passed = 0;  // times a younger waiter got a server first
   };
+  TimePoint wake_time(const Waiting& w, TimePoint now) const;
   // The queue position that gets a server released on `worker` (see release()).
   size_t pick_waiter(int worker);
 

@@ -62,8 +62,16 @@ std::shared_ptr<Pool::Waiter> Pool::new_waiter_locked(net::Worker& worker, Ticke
 }
 
 std::shared_ptr<Pool::Waiter> Pool::take_waiter_locked(Ticket ticket) {
-  auto at = std::lower_bound(waiters_.begin(), waiters_.end(), ticket,
-                             [](const std::shared_ptr<Waiter>& waiter, Ticket t) { return waiter->ticket < t; });
+  // A released server goes to one of the first few (PoolAccounting::pick_waiter):
+  // look there first, then search the rest, which stays in ticket order.
+  auto at = waiters_.begin();
+  const auto near_end = waiters_.begin() + static_cast<std::ptrdiff_t>(
+                                               std::min(waiters_.size(), PoolAccounting::kSameWorkerWindow));
+  while (at != near_end && (*at)->ticket < ticket) ++at;
+  if (at == near_end) {
+    at = std::lower_bound(near_end, waiters_.end(), ticket,
+                          [](const std::shared_ptr<Waiter>& waiter, Ticket t) { return waiter->ticket < t; });
+  }
   BW_ASSERT(at != waiters_.end() && (*at)->ticket == ticket);
   std::shared_ptr<Waiter> waiter = std::move(*at);
   waiters_.erase(at);

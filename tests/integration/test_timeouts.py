@@ -141,3 +141,43 @@ def test_KillClient_ReachesAClientWaitingForAServer(make_breakwater):
     holder.commit()
     assert holder.execute("SELECT 2").fetchone() == (2,)
     holder.close()
+
+
+def test_KillClient_FarBackInALongQueue_TheOthersAreStillServed(make_breakwater):
+    # The pool looks for a leaving waiter among the first few first: one killed far
+    # back in the queue must be found too, and the queue stay whole for the rest.
+    bw = make_breakwater(settings={"pool_mode": "transaction", "default_pool_size": "1", "admin_users": "postgres",
+                                   "query_wait_timeout": "60"})
+    holder = psycopg.connect(bw.dsn(), prepare_threshold=None)
+    holder.execute("SELECT 1")  # a transaction stays open: the only server is taken
+    waiters = [app(bw, application_name=f"waiter_{i}") for i in range(40)]
+    outcomes = {}
+
+    def wait_for_server(i):
+        try:
+            outcomes[i] = waiters[i].execute("SELECT %s::int", (i,)).fetchone()[0]
+        except psycopg.Error as e:
+            outcomes[i] = str(e)
+
+    threads = []
+    # prepare_threshold=None: psycopg would prepare a query run this often, and the console takes simple queries only.
+    with psycopg.connect(bw.dsn(dbname="pgbouncer"), autocommit=True, prepare_threshold=None) as admin:
+        def waiting():
+            cur = admin.execute("SHOW CLIENTS")
+            names = [c.name for c in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall() if dict(zip(names, r))["state"] == "waiting"]
+        for i in range(40):  # one at a time: the queue's order is the start order
+            threads.append(threading.Thread(target=wait_for_server, args=(i,)))
+            threads[-1].start()
+            wait_until(lambda: len(waiting()) == i + 1, what=f"client {i} to wait")
+        last = next(r["id"] for r in waiting() if r["application_name"] == "waiter_39")
+        admin.execute(f"KILL_CLIENT {last}")
+        wait_until(lambda: len(waiting()) == 39, what="the killed client to leave the queue")
+    holder.commit()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert all(not t.is_alive() for t in threads)
+    assert {i: outcomes[i] for i in range(39)} == {i: i for i in range(39)}
+    assert isinstance(outcomes[39], str)
+    for conn in waiters + [holder]:
+        conn.close()

@@ -173,7 +173,9 @@ TEST(PoolAccounting, WaitsUntilQueryWaitTimeout) {
   l.query_wait_timeout_s = 10;
   PoolAccounting pool(l, nullptr, nullptr);
   pool.acquire(t0);
-  Ticket waiter = pool.acquire(at(1)).ticket;
+  auto step = pool.acquire(at(1));
+  Ticket waiter = step.ticket;
+  EXPECT_EQ(step.wake_at, at(11));  // told at once, as wake_time() says it
   EXPECT_EQ(pool.wake_time(waiter, at(1)), at(11));
   auto early = pool.timer_rang(waiter, at(5));
   EXPECT_TRUE(early.still_waiting);
@@ -223,9 +225,11 @@ TEST(PoolAccounting, ReserveOpensOnlyAfterReserveTimeout) {
   pool.acquire(t0);
   pool.login_succeeded();
   Ticket a = pool.acquire(t0).ticket;
-  Ticket b = pool.acquire(at(1)).ticket;
+  auto second = pool.acquire(at(1));
+  Ticket b = second.ticket;
   Ticket c = pool.acquire(at(2)).ticket;
   EXPECT_EQ(pool.wake_time(a, t0), at(5)) << "first the reserve moment";
+  EXPECT_EQ(second.wake_at, at(6)) << "the waiter's own reserve moment, from acquire()";
 
   auto before = pool.timer_rang(a, at(4.9));
   EXPECT_FALSE(before.granted) << "no reserve before reserve_pool_timeout";
