@@ -1,5 +1,7 @@
 #include "protocol/frontend_messages.hpp"
 
+#include <algorithm>
+
 namespace breakwater::protocol {
 
 const std::string* StartupMessage::find(std::string_view name) const {
@@ -34,7 +36,10 @@ Result<StartupPacket> parse_startup_packet(Bytes body) {
   }
   StartupMessage startup;
   startup.protocol_version = code;
-  // Name/value pairs, then one terminating NUL.
+  // Name/value pairs, then one terminating NUL: one allocation for the list.
+  const auto* rest = body.data() + 4;
+  const size_t terminators = static_cast<size_t>(std::count(rest, body.data() + body.size(), uint8_t{0}));
+  startup.parameters.reserve(terminators / 2);
   while (true) {
     std::string_view name = reader.cstring();
     if (reader.failed()) return unexpected(std::string("startup packet is not NUL-terminated"));
