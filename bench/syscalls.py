@@ -9,8 +9,10 @@ import shutil
 import signal
 import subprocess
 
-# The calls a relay makes per transaction; the rest are summed as "other".
-KINDS = ("sendto", "recvfrom", "sendmsg", "recvmsg", "read", "write", "epoll_wait", "epoll_ctl", "io_uring_enter")
+# The calls a relay makes per transaction, then a login's; the rest are summed as "other".
+KINDS = ("sendto", "recvfrom", "sendmsg", "recvmsg", "read", "write", "epoll_wait", "epoll_ctl", "io_uring_enter",
+         # A new connection's own: what connect_storm's figures are made of.
+         "accept", "accept4", "close", "setsockopt", "getsockname", "getpeername", "fcntl", "ioctl")
 
 
 def available():
