@@ -137,6 +137,40 @@ class PeakWatcher(threading.Thread):
         return self.peak
 
 
+class ServerPeakWatcher(threading.Thread):
+    """Samples, through the admin console (SHOW SERVERS), how many server connections
+    Breakwater holds that match `keep(row)`; keeps the peak. What a cap bounds: a server
+    Breakwater has closed may still show in pg_stat_activity while its backend exits,
+    and its slot is already someone else's, as in PgBouncer."""
+
+    def __init__(self, bw, keep):
+        super().__init__(daemon=True)
+        self.bw, self.keep, self.peak, self.running = bw, keep, 0, True
+        self.ready = threading.Event()
+
+    def run(self):
+        import psycopg
+        # prepare_threshold=None: the console takes simple queries only.
+        with psycopg.connect(self.bw.dsn("pgbouncer"), autocommit=True, prepare_threshold=None) as admin:
+            self.ready.set()
+            while self.running:
+                cur = admin.execute("SHOW SERVERS")
+                names = [c.name for c in cur.description]
+                rows = [dict(zip(names, r)) for r in cur.fetchall()]
+                self.peak = max(self.peak, sum(1 for row in rows if self.keep(row)))
+                time.sleep(0.005)
+
+    def start(self):
+        super().start()
+        if not self.ready.wait(10):
+            raise RuntimeError("the admin console did not answer")
+
+    def stop(self):
+        self.running = False
+        self.join()
+        return self.peak
+
+
 class Breakwater:
     """One Breakwater process with a generated pgbouncer.ini."""
 

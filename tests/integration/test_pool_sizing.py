@@ -8,7 +8,7 @@ import asyncpg
 import psycopg
 import pytest
 
-from harness import PeakWatcher, backends, wait_until
+from harness import PeakWatcher, ServerPeakWatcher, backends, wait_until
 
 
 def run_clients(port, jobs, query="SELECT 1", transactions=2, timeout=120):
@@ -142,8 +142,9 @@ def test_MaxDbConnections_HoldsUnderAThousandClients(make_breakwater, postgres, 
     bw = make_breakwater(databases={"sz": f"host=127.0.0.1 port={postgres.port} dbname={sizing_db} "
                                           "max_db_connections=6"},
                          users={name: "" for name in four_users},
-                         settings={"pool_mode": "transaction", "default_pool_size": "5", "max_client_conn": "1200"})
-    watcher = PeakWatcher(postgres, f"datname = '{sizing_db}'")
+                         settings={"pool_mode": "transaction", "default_pool_size": "5", "max_client_conn": "1200",
+                                   "admin_users": "postgres"})
+    watcher = ServerPeakWatcher(bw, lambda server: server["database"] == "sz")
     watcher.start()
     jobs = [(four_users[i % 4], "sz") for i in range(1000)]
     errors = run_clients(bw.port, jobs)
@@ -157,8 +158,9 @@ def test_MaxUserConnections_HoldsUnderAThousandClients(make_breakwater, postgres
     pg = f"host=127.0.0.1 port={postgres.port} dbname={sizing_db}"
     bw = make_breakwater(databases={"a": pg, "b": pg, "c": pg},
                          users={user: ""}, user_settings={user: "max_user_connections=4"},
-                         settings={"pool_mode": "transaction", "default_pool_size": "3", "max_client_conn": "1200"})
-    watcher = PeakWatcher(postgres, f"usename = '{user}'")
+                         settings={"pool_mode": "transaction", "default_pool_size": "3", "max_client_conn": "1200",
+                                   "admin_users": "postgres"})
+    watcher = ServerPeakWatcher(bw, lambda server: server["user"] == user)
     watcher.start()
     jobs = [(user, "abc"[i % 3]) for i in range(1000)]
     errors = run_clients(bw.port, jobs)
