@@ -172,7 +172,7 @@ void Listeners::accept_next(Bound& bound) {
     if (!bound.acceptor->is_open()) return;
     Endpoint peer;
     asio::error_code ec;
-    Socket socket = accept_now(*bound.acceptor, bound.worker->io(), peer, ec);
+    std::optional<Socket> socket = accept_now(*bound.acceptor, bound.worker->io(), peer, ec);
     if (ec == asio::error::would_block) {
       async_wait_acceptable(*bound.acceptor, [this, &bound](asio::error_code waited, size_t) {
         if (waited != asio::error::operation_aborted) accept_next(bound);
@@ -181,7 +181,7 @@ void Listeners::accept_next(Bound& bound) {
     }
     if (ec == asio::error::connection_aborted || ec.value() == EPROTO || ec.value() == EPERM) continue;
     if (ec) return back_off(bound, ec);
-    Accepted connection(std::move(socket), peer, bound.local, bound.tcp ? &tcp_options_ : nullptr);
+    Accepted connection(std::move(*socket), peer, bound.local, bound.tcp ? &tcp_options_ : nullptr);
     if (bound.wildcard) {
       asio::error_code ignored;
       connection.local = connection.socket.local_endpoint(ignored);

@@ -79,10 +79,9 @@ Socket move_socket(Socket& socket, asio::io_context& io, const asio::generic::st
   return moved;
 }
 
-Socket accept_now(Acceptor& acceptor, asio::io_context& io, Endpoint& peer, asio::error_code& error) {
+std::optional<Socket> accept_now(Acceptor& acceptor, asio::io_context& io, Endpoint& peer, asio::error_code& error) {
   auto& internals = acceptor.*member(AcceptorImpl{});
   auto& listener = internals.get_implementation();
-  Socket accepted(io);
   sockaddr_storage address{};
   socklen_t length = sizeof address;
   int fd;
@@ -96,17 +95,18 @@ Socket accept_now(Acceptor& acceptor, asio::io_context& io, Endpoint& peer, asio
     } else {
       error = asio::error_code(errno, asio::error::get_system_category());
     }
-    return accepted;
+    return std::nullopt;  // no Socket made: that costs a lookup of Asio's socket service
   }
-  accepted.assign(listener.protocol_, fd, error);
+  std::optional<Socket> accepted(std::in_place, io);
+  accepted->assign(listener.protocol_, fd, error);
   if (error) {
     ::close(fd);
-    return accepted;
+    return std::nullopt;
   }
   peer = Endpoint(&address, length, listener.protocol_.protocol());
-  SocketImpl& impl = SocketInternals::of(accepted).get_implementation();
+  SocketImpl& impl = SocketInternals::of(*accepted).get_implementation();
   impl.state_ |= asio::detail::socket_ops::non_blocking;
-  mark_unshared(accepted);
+  mark_unshared(*accepted);
   return accepted;
 }
 

@@ -18,6 +18,7 @@
 
 #include <asio.hpp>
 #include <cerrno>
+#include <optional>
 #include <sys/socket.h>
 
 #include "net/socket.hpp"
@@ -251,7 +252,8 @@ auto async_wait_readable(Socket& socket, Token&& token) {
 // reactor, and marked unshared. asio::error::would_block when none is waiting;
 // the acceptor is then taken as drained, and async_wait_acceptable waits for
 // epoll's next report without re-arming the listener. `peer` gets the address.
-Socket accept_now(Acceptor& acceptor, asio::io_context& io, Endpoint& peer, asio::error_code& error);
+// Nothing (and `error` set) when no socket was accepted.
+std::optional<Socket> accept_now(Acceptor& acceptor, asio::io_context& io, Endpoint& peer, asio::error_code& error);
 
 // Completes once a connection may be waiting on the acceptor, or it is closed
 // (asio::error::operation_aborted). Signature: void(asio::error_code, size_t).
