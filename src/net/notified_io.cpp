@@ -21,7 +21,7 @@ IoResult read_now(Socket& socket, asio::mutable_buffer buffer) {
   // A socket never read asynchronously may still block: leave it to the reactor.
   if (!non_blocking(impl) || !maybe_readable(socket)) return {asio::error::would_block, 0};
   while (true) {
-    ssize_t n = ::recv(impl.socket_, buffer.data(), buffer.size(), 0);
+    ssize_t n = plain_recv(impl.socket_, buffer.data(), buffer.size(), 0);
     if (n > 0) {
       if (static_cast<size_t>(n) < buffer.size()) mark_drained(impl);
       return {asio::error_code(), static_cast<size_t>(n)};
@@ -114,7 +114,7 @@ size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& err
   SocketImpl& impl = SocketInternals::of(socket).get_implementation();
   if (!non_blocking(impl)) return 0;  // the asynchronous write sets it up
   while (true) {
-    ssize_t n = ::send(impl.socket_, buffer.data(), buffer.size(), MSG_NOSIGNAL);
+    ssize_t n = plain_send(impl.socket_, buffer.data(), buffer.size(), MSG_NOSIGNAL);
     if (n >= 0) return static_cast<size_t>(n);
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) error = asio::error_code(errno, asio::error::get_system_category());

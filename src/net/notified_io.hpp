@@ -21,6 +21,7 @@
 #include <optional>
 #include <sys/socket.h>
 
+#include "net/plain_syscalls.hpp"
 #include "net/socket.hpp"
 
 namespace breakwater::net {
@@ -96,7 +97,7 @@ struct ReadPart : reactor_op {
   static status perform_read(reactor_op* base) {
     auto* op = static_cast<ReadPart*>(base);
     while (true) {
-      ssize_t n = ::recv(op->fd, op->buffer.data(), op->buffer.size(), 0);
+      ssize_t n = plain_recv(op->fd, op->buffer.data(), op->buffer.size(), 0);
       if (n >= 0) {
         op->bytes_transferred_ = static_cast<size_t>(n);
         if (n == 0) op->ec_ = asio::error::eof;
