@@ -25,14 +25,18 @@ ServerLease& ServerLease::operator=(ServerLease&& other) noexcept {
     close();
     pool_ = std::move(other.pool_);
     server_ = std::move(other.server_);
+    granted_at_ = other.granted_at_;
   }
   return *this;
 }
 
 ServerLease::~ServerLease() { close(); }
 
-void ServerLease::release_clean() {
-  if (server_) pool_->give_back(std::move(server_));
+void ServerLease::release_clean(std::chrono::steady_clock::time_point now) {
+  if (server_) {
+    if (now == std::chrono::steady_clock::time_point{}) now = std::chrono::steady_clock::now();
+    pool_->give_back(std::move(server_), now);
+  }
   pool_.reset();
 }
 
@@ -129,12 +133,12 @@ bool Pool::in_login_retry_locked() const {
          Clock::now() - last_login_failure_ < std::chrono::duration<double>(server_login_retry_s_.load(std::memory_order_relaxed));
 }
 
-void Pool::give_back(std::unique_ptr<ServerConnection> server) {
+void Pool::give_back(std::unique_ptr<ServerConnection> server, Clock::time_point now) {
   if (outdated(*server)) {
     retire(std::move(server), "RECONNECT");
     return;
   }
-  if (past_lifetime(*server, Clock::now())) {
+  if (past_lifetime(*server, now)) {
     // As PgBouncer: a server past server_lifetime closes when released; its slot
     // goes to the oldest waiter, who opens a fresh one.
     retire(std::move(server), "server lifetime over");
@@ -155,7 +159,7 @@ void Pool::give_back(std::unique_ptr<ServerConnection> server) {
         break;
       }
       case PoolAccounting::Return::Idle:
-        server->idle_since = Clock::now();
+        server->idle_since = now;
         idle_[server->worker_id].push_back(std::move(server));
         break;
       case PoolAccounting::Return::Close:
@@ -243,7 +247,7 @@ bool Pool::close_one_idle_server() {
   return true;
 }
 
-net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, WaitStop* stop) {
+net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, WaitStop* stop, Clock::time_point now) {
   struct ForgetWake {
     WaitStop* stop;
     ~ForgetWake() {
@@ -256,9 +260,9 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
     Clock::time_point wake_at;
     bool may_open = false, blocked_by_cap = false;
     std::optional<std::string> check_query;  // set when an idle server needs checking first
+    if (now == Clock::time_point{}) now = Clock::now();
     {
       Guard lock(*this);
-      const auto now = Clock::now();
       auto step = accounting_.acquire(now, worker.id());
       switch (step.next) {
         case PoolAccounting::Next::TakeIdle:
@@ -285,6 +289,7 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
         keep_deadline(worker, wake_at);
         co_await waiter->next_wake();
       }
+      now = Clock::now();  // after the wait
       std::shared_ptr<Waiter> older;
       bool open = false, timed_out = false, abandoned = false;
       {
@@ -298,7 +303,7 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
           take_waiter_locked(waiter->ticket);
           abandoned = true;
         } else {
-          auto step = accounting_.timer_rang(waiter->ticket, Clock::now());
+          auto step = accounting_.timer_rang(waiter->ticket, now);
           if (step.granted == waiter->ticket) {
             grant_locked(step.granted);
             open = true;
@@ -328,7 +333,8 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
     }
     // A server handed over by a releasing client was just in use: only one that sat
     // idle past server_check_delay is checked, as PgBouncer's "used" servers are.
-    auto lease = adopt(std::move(server), worker);
+    auto lease = adopt(std::move(server), worker, now);
+    now = {};  // another round reads the clock again
     if (!lease) continue;
     if (check_query) {
       const bool passed = co_await passes_check(*lease, std::move(*check_query));
@@ -364,17 +370,18 @@ net::Task<bool> Pool::passes_check(ServerLease& lease, std::string query) {
 
 // Takes a server that was idle or handed over: moves it to the client's worker and
 // drops it if PostgreSQL closed it meanwhile (then the caller tries again).
-std::optional<ServerLease> Pool::adopt(std::unique_ptr<ServerConnection> server, net::Worker& worker) {
+std::optional<ServerLease> Pool::adopt(std::unique_ptr<ServerConnection> server, net::Worker& worker,
+                                       Clock::time_point now) {
   server->move_to(worker.io(), worker.id());
   if (outdated(*server)) {
     retire(std::move(server), "RECONNECT");
     return std::nullopt;
   }
-  if (past_lifetime(*server, Clock::now())) {  // between two janitor rounds
+  if (past_lifetime(*server, now)) {  // between two janitor rounds
     retire(std::move(server), "server lifetime over");
     return std::nullopt;
   }
-  if (server->looks_alive()) return ServerLease(shared_from_this(), std::move(server));
+  if (server->looks_alive()) return ServerLease(shared_from_this(), std::move(server), now);
   BW_LOG_INFO("S-{:#x}: {}/{}@{} closed by server while idle", server->id, database_, user_, server->address);
   forget(std::move(server));
   return std::nullopt;

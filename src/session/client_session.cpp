@@ -193,8 +193,8 @@ class ClientSession final : public WatchedSession, public KillableSession {
           co_return RelayResult{relay_->client_terminated() ? RelayEnd::ClientTerminated : RelayEnd::ClientGone};
         }
         // link(), in this frame: one coroutine frame fewer per transaction.
-        begin_wait();
-        auto lease = co_await pool_->acquire(worker_, &wait_stop_);
+        const auto since = begin_wait();
+        auto lease = co_await pool_->acquire(worker_, &wait_stop_, since);
         if (!lease) co_return unexpected(lease.error());
         if (!take_server(std::move(*lease))) {
           auto synced = co_await bring_server_in_line();
@@ -250,16 +250,18 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // Takes a server (waiting in FIFO order if needed) and gives it this client's
   // session parameters. relay_transactions() does the same in its own frame.
   net::Task<Result<void, ClientError>> link() {
-    begin_wait();
-    auto lease = co_await pool_->acquire(worker_, &wait_stop_);
+    const auto since = begin_wait();
+    auto lease = co_await pool_->acquire(worker_, &wait_stop_, since);
     if (!lease) co_return unexpected(lease.error());
     if (take_server(std::move(*lease))) co_return Result<void, ClientError>{};
     co_return co_await bring_server_in_line();
   }
 
-  void begin_wait() {
+  // Returns the moment, which the pool's accounting takes too.
+  Clock::time_point begin_wait() {
     waiting_since_ = Clock::now();
     set_state(ClientRecord::State::Waiting);
+    return waiting_since_;
   }
   // The server is this client's now; false when its parameters must be synced first.
   bool take_server(pool::ServerLease lease) {
@@ -267,8 +269,9 @@ class ClientSession final : public WatchedSession, public KillableSession {
     record_->link_server(lease_->key);  // cancel requests go to it from now on
     set_state(ClientRecord::State::Active);
     stats_->add(pool::PoolStats::ServerAssignments, 1);
+    const Clock::time_point granted = lease_.granted_at() != Clock::time_point{} ? lease_.granted_at() : Clock::now();
     stats_->add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                                      Clock::now() - waiting_since_).count()));
+                                                                      granted - waiting_since_).count()));
     if (in_line_with_client()) return true;  // most links: nothing to compare
     // Same values under another list (a client that SET and then RESET):
     // no query, only the bookkeeping of what the server is in line with.
@@ -301,7 +304,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     adopt_server_parameters();
     if (must_reset(true, pool_->settings().server_reset_query_always)) return false;
     record_->unlink_server();
-    lease_.release_clean();
+    lease_.release_clean(relay_ ? relay_->ready_at() : Clock::time_point{});
     return true;
   }
 

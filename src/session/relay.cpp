@@ -100,6 +100,7 @@ void Relay::ready_for_query(char status) {
   count(pool::PoolStats::Queries, 1);
   count(pool::PoolStats::QueryTime, micros(query_start_));
   query_start_ = now;  // a pipelined next query runs from here
+  ready_at_ = now;
   if (status == 'I') {
     count(pool::PoolStats::Xacts, 1);
     count(pool::PoolStats::XactTime, micros(transaction_start_));
@@ -172,6 +173,7 @@ void Relay::start_link(pool::ServerConnection& server, ReleasePolicy policy, Lin
   server_ = &server;
   policy_ = policy;
   link_ = LinkState{};
+  ready_at_ = {};
   detail_.clear();
   end_.reset();
   done_.emplace(std::move(done));

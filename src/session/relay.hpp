@@ -117,6 +117,9 @@ class Relay {
   bool in_transaction() const { return in_transaction_; }
   Clock::time_point query_start() const { return query_start_; }
   Clock::time_point transaction_start() const { return transaction_start_; }
+  // When this link's last ReadyForQuery came (counted for SHOW STATS), else zero:
+  // releasing the server right after needs no clock reading of its own.
+  Clock::time_point ready_at() const { return ready_at_; }
 
   // Reads and writes whose operation did not fit the relay's own memory (net/op_memory.hpp).
   size_t operations_on_heap() const { return client_pending_.memory.spilled() + server_pending_.memory.spilled(); }
@@ -251,7 +254,7 @@ class Relay {
   void ready_for_query(char status);
   pool::PoolStats::Slot* stats_ = nullptr;
   bool query_running_ = false, in_transaction_ = false;
-  Clock::time_point query_start_{}, transaction_start_{};
+  Clock::time_point query_start_{}, transaction_start_{}, ready_at_{};
 };
 
 class Relay::LinkAwaiter {

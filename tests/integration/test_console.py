@@ -235,6 +235,39 @@ def test_waiting_clients_show_in_pools(make_breakwater):
     assert row["cl_waiting"] == 0 and row["maxwait"] == 0
 
 
+
+def test_stats_wait_time_counts_waiting_clients_only(make_breakwater):
+    bw = make_breakwater(settings={"admin_users": "postgres", "pool_mode": "transaction", "default_pool_size": "1",
+                                   "query_wait_timeout": "20"})
+    psycopg.connect(bw.dsn()).close()  # the pool's first server, opened before counting
+    before = stats_of(bw)
+    with psycopg.connect(bw.dsn(), autocommit=True, prepare_threshold=None) as conn:
+        for _ in range(200):
+            conn.execute("SELECT 1")  # the idle server each time: no wait
+    served_at_once = stats_of(bw)
+    assert served_at_once["total_server_assignment_count"] - before["total_server_assignment_count"] == 200
+    assert served_at_once["total_wait_time"] == before["total_wait_time"]
+
+    import threading
+    import time
+    holder = psycopg.connect(bw.dsn(), autocommit=True)
+    holder.execute("BEGIN")
+    holder.execute("SELECT 1")
+    waited = []
+    thread = threading.Thread(target=lambda: waited.append(
+        psycopg.connect(bw.dsn(), autocommit=True).execute("SELECT 2").fetchone()[0]))
+    thread.start()
+    wait_until(lambda: next(r for r in show(bw, "POOLS")[2] if r["database"] == "postgres")["cl_waiting"] == 1,
+               what="the second client waiting")
+    time.sleep(0.5)
+    holder.execute("COMMIT")
+    thread.join(timeout=10)
+    holder.close()
+    assert waited == [2]
+    after = stats_of(bw)
+    # It waited from its query to the COMMIT: at least the half second above.
+    assert after["total_wait_time"] - served_at_once["total_wait_time"] >= 500_000
+
 def test_stats_period_averages_and_log_stats(make_breakwater):
     bw = make_breakwater(settings={"admin_users": "postgres", "stats_period": "1", "log_stats": "1"})
     with psycopg.connect(bw.dsn(), autocommit=True, prepare_threshold=None) as conn:
