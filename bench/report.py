@@ -182,7 +182,9 @@ def targets_table(results):
             row("pooler_bound", f"TPS >= {SCALING_TARGET}x PgBouncer (judged with >= {SCALING_MIN_CORES} cores)",
                 f"{fmt(r.get('tps'))}x; workers 2 / 1: {fmt(r.get('workers_scaling'))}x", f"not judged on {cores} cores")
     return ["### Targets", "", "Judged on Breakwater's default `workers` (one per core); in brackets, the same "
-            "figure with `workers = 1`, one thread like PgBouncer's.", "",
+            "figure with `workers = 1`, one thread like PgBouncer's. User CPU is utime from /proc: on a virtual "
+            "machine it includes part of each system call's entry and exit, which `bench/cpu_split.py` separates "
+            "from the pooler's own code (docs/performance.md).", "",
             "| scenario | target | measured | met |", "|---|---|---|---|", *rows]
 
 
