@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <utility>
 #include <vector>
 
@@ -16,21 +17,48 @@ class BufferPool {
  public:
   using Buffer = std::vector<uint8_t>;
 
-  // A buffer of `size` bytes, reused when one of that size is free.
-  Buffer take(size_t size) {
-    auto& free = list_for(size);
-    if (free.empty()) return Buffer(size);
-    Buffer buffer = std::move(free.back());
-    free.pop_back();
-    return buffer;
+  // The free buffers of one size. A relay keeps pointers to its two shelves, so
+  // taking and returning a buffer, twice a transaction each, costs no search.
+  class Shelf {
+   public:
+    explicit Shelf(size_t size) : size_(size), max_free_(max_free(size)) {}
+    size_t size() const { return size_; }
+    // A buffer of size() bytes, reused when one is free.
+    Buffer take() {
+      if (free_.empty()) return Buffer(size_);
+      Buffer buffer = std::move(free_.back());
+      free_.pop_back();
+      return buffer;
+    }
+    // Keeps a buffer of size() bytes for the next taker, up to max_free(size()).
+    void put(Buffer buffer) {
+      if (free_.size() < max_free_) free_.push_back(std::move(buffer));
+    }
+    size_t free_count() const { return free_.size(); }
+
+   private:
+    size_t size_;
+    size_t max_free_;
+    std::vector<Buffer> free_;
+  };
+
+  // The shelf for `size`, made on first use; its address stays valid as long as
+  // the pool.
+  Shelf& shelf(size_t size) {
+    for (auto& shelf : shelves_) {
+      if (shelf.size() == size) return shelf;
+    }
+    return shelves_.emplace_back(size);
   }
+
+  // A buffer of `size` bytes, reused when one of that size is free.
+  Buffer take(size_t size) { return shelf(size).take(); }
 
   // Keeps a buffer for the next taker of its size, up to max_free() of each: a
   // burst's buffers are freed once it has passed, not hoarded.
   void give_back(Buffer buffer) {
     if (buffer.empty()) return;
-    auto& free = list_for(buffer.size());
-    if (free.size() < max_free(buffer.size())) free.push_back(std::move(buffer));
+    shelf(buffer.size()).put(std::move(buffer));
   }
 
   // kMaxFree buffers of a size (64 of the usual 4 and 16 KiB: a busy pool's links
@@ -43,7 +71,7 @@ class BufferPool {
 
   size_t free_count() const {
     size_t count = 0;
-    for (const auto& [size, free] : lists_) count += free.size();
+    for (const auto& shelf : shelves_) count += shelf.free_count();
     return count;
   }
   static constexpr size_t kMaxFree = 64;
@@ -51,15 +79,9 @@ class BufferPool {
   static constexpr size_t kMaxFreeBytes = 1024 * 1024;
 
  private:
-  // One list per size in use (a relay uses two: client side and server side).
-  std::vector<Buffer>& list_for(size_t size) {
-    for (auto& [listed, free] : lists_) {
-      if (listed == size) return free;
-    }
-    return lists_.emplace_back(size, std::vector<Buffer>()).second;
-  }
-
-  std::vector<std::pair<size_t, std::vector<Buffer>>> lists_;
+  // One shelf per size in use (a relay uses two: client side and server side). A
+  // deque: growing it leaves the shelves where they are.
+  std::deque<Shelf> shelves_;
 };
 
 }  // namespace breakwater::net

@@ -18,7 +18,7 @@ constexpr size_t kReadyForQuerySize = 6;
 
 asio::mutable_buffer Relay::CarryBuffer::free_space() {
   if (data_.empty()) {
-    data_ = pool_.take(size_);
+    data_ = shelf_->take();
   } else if (have_ == data_.size()) {
     data_.resize(data_.size() * 2);  // only for a backlog larger than the buffer
   }
@@ -28,13 +28,13 @@ asio::mutable_buffer Relay::CarryBuffer::free_space() {
 void Relay::CarryBuffer::give_back() {
   if (have_ != 0 || data_.empty()) return;
   // One that grew for a large backlog goes back to the allocator, not to the pool.
-  if (data_.size() == size_) pool_.give_back(std::move(data_));
+  if (data_.size() == shelf_->size()) shelf_->put(std::move(data_));
   protocol::ByteBuffer().swap(data_);
 }
 
 void Relay::CarryBuffer::append(protocol::Bytes bytes) {
   if (bytes.empty()) return;
-  if (data_.empty()) data_ = pool_.take(std::max(size_, bytes.size()));
+  if (data_.empty()) data_ = pool_.take(std::max(shelf_->size(), bytes.size()));
   if (data_.size() < have_ + bytes.size()) data_.resize(have_ + bytes.size());
   std::memcpy(data_.data() + have_, bytes.data(), bytes.size());
   have_ += bytes.size();

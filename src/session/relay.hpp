@@ -139,7 +139,7 @@ class Relay {
   // link, so an idle client holds none.
   class CarryBuffer {
    public:
-    CarryBuffer(net::BufferPool& pool, size_t size) : pool_(pool), size_(size) {}
+    CarryBuffer(net::BufferPool& pool, size_t size) : pool_(pool), shelf_(&pool.shelf(size)) {}
     ~CarryBuffer() { give_back(); }
     CarryBuffer(const CarryBuffer&) = delete;
     CarryBuffer& operator=(const CarryBuffer&) = delete;
@@ -155,11 +155,13 @@ class Relay {
     bool holds_storage() const { return !data_.empty(); }
     net::BufferPool& pool() const { return pool_; }
     // The size borrowed from now on (only while no storage is held).
-    void resize(size_t size) { size_ = size; }
+    void resize(size_t size) {
+      if (size != shelf_->size()) shelf_ = &pool_.shelf(size);
+    }
 
    private:
     net::BufferPool& pool_;
-    size_t size_;
+    net::BufferPool::Shelf* shelf_;  // where storage of the usual size comes from
     protocol::ByteBuffer data_;
     size_t have_ = 0;
   };

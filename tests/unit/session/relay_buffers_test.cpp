@@ -80,5 +80,20 @@ TEST(BufferPool, KeepsFewerOfTheLargeBuffers) {
   EXPECT_EQ(pool.free_count(), net::BufferPool::kMaxFreeBytes / kLarge + net::BufferPool::kMinFree);
 }
 
+TEST(BufferPool, AShelfStaysWhereItIsAndSharesItsBuffersWithTheSizeLookups) {
+  net::BufferPool pool;
+  net::BufferPool::Shelf& small = pool.shelf(4096);
+  for (size_t size = 1; size <= 100; ++size) pool.shelf(size * 8192);  // many more sizes after it
+  EXPECT_EQ(&pool.shelf(4096), &small) << "a relay's pointer to its shelf stays valid";
+
+  auto buffer = small.take();
+  ASSERT_EQ(buffer.size(), 4096u);
+  const auto* storage = buffer.data();
+  small.put(std::move(buffer));
+  EXPECT_EQ(pool.take(4096).data(), storage) << "the shelf and take(size) are the same store";
+  for (size_t i = 0; i < net::BufferPool::kMaxFree + 5; ++i) small.put(net::BufferPool::Buffer(4096));
+  EXPECT_EQ(small.free_count(), net::BufferPool::max_free(4096));
+}
+
 }  // namespace
 }  // namespace breakwater::session
