@@ -21,6 +21,7 @@
 #include <optional>
 #include <sys/socket.h>
 
+#include "net/operation_completion.hpp"
 #include "net/plain_syscalls.hpp"
 #include "net/socket.hpp"
 
@@ -125,19 +126,9 @@ class Op : public ReadPart {
   Op(Perform on_perform, int descriptor, asio::mutable_buffer into, Handler& handler, const IoExecutor& io_ex)
       : ReadPart(&Op::do_complete, on_perform, descriptor, into), handler_(std::move(handler)), work_(handler_, io_ex) {}
 
-  // As Asio's own operations: the memory is freed before the handler runs.
   static void do_complete(void* owner, asio::detail::operation* base, const asio::error_code&, std::size_t) {
     Op* op = static_cast<Op*>(base);
-    ptr p = {asio::detail::addressof(op->handler_), op, op};
-    asio::detail::handler_work<Handler, IoExecutor> work(std::move(op->work_));
-    asio::detail::binder2<Handler, asio::error_code, std::size_t> handler(op->handler_, op->ec_,
-                                                                          op->bytes_transferred_);
-    p.h = asio::detail::addressof(handler.handler_);
-    p.reset();
-    if (owner) {
-      asio::detail::fenced_block fence(asio::detail::fenced_block::half);
-      work.complete(handler, handler.handler_);
-    }
+    complete_operation(owner, op, op->handler_, op->work_, op->ec_, op->bytes_transferred_);
   }
 
  private:

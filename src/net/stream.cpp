@@ -38,7 +38,7 @@ IoResult Stream::read_now(asio::mutable_buffer buffer) {
 }
 
 size_t Stream::write_now(asio::const_buffer buffer, asio::error_code& error) {
-  if (tls_) return 0;
+  if (tls_ || SendRing::serving(socket_) != nullptr) return 0;
   return net::send_now(socket_, buffer, error);
 }
 
@@ -49,10 +49,18 @@ void Stream::stop_started(asio::cancellation_signal& tls_stop) {
   }
   asio::error_code ignored;
   socket_.cancel(ignored);
+  cancel_ring_send();
+}
+
+void Stream::cancel_ring_send() {
+  if (sending_ == nullptr) return;
+  // Only the ring serving this thread holds this stream's sends.
+  if (SendRing* ring = SendRing::serving(socket_)) ring->cancel(sending_);
 }
 
 void Stream::send_quietly(asio::const_buffer buffer) {
-  if (!socket_.is_open()) return;
+  // Bytes sent beside a send still in the ring could land inside its message.
+  if (!socket_.is_open() || sending_ != nullptr) return;
   if (tls_) {
     tls_->send_quietly(socket_, buffer);
     return;
@@ -61,6 +69,8 @@ void Stream::send_quietly(asio::const_buffer buffer) {
 }
 
 void Stream::close() {
+  // A send the kernel holds keeps the socket open until it is taken back.
+  cancel_ring_send();
   if (tls_) tls_->close_quietly(socket_);
   // No shutdown() first: nothing else holds the descriptor, so close() sends the FIN.
   asio::error_code ignored;

@@ -6,7 +6,9 @@
 #include <asio.hpp>
 #include <memory>
 
+#include "base/assert.hpp"
 #include "net/notified_io.hpp"
+#include "net/send_ring.hpp"
 #include "net/socket.hpp"
 #include "net/task.hpp"
 #include "net/tls_channel.hpp"
@@ -36,6 +38,8 @@ class Stream {
   // suspension and no trip through the event loop. A TLS stream answers
   // would_block and 0 bytes, and the caller awaits the operations above.
   IoResult read_now(asio::mutable_buffer buffer);
+  // Sends nothing (0) where the loop batches sends (net/send_ring.hpp): the
+  // caller's start_write queues the buffer for the loop's next submission.
   size_t write_now(asio::const_buffer buffer, asio::error_code& error);
 
   // Callback forms, for the relay's state machine (session/relay.cpp): a plain
@@ -59,15 +63,22 @@ class Stream {
 
   // Re-registers the socket with another event loop (see ServerConnection::move_to);
   // the TLS session, which holds no reference to it, carries on unchanged.
-  void replace_socket(Socket socket) { socket_ = std::move(socket); }
+  void replace_socket(Socket socket) {
+    BW_ASSERT(sending_ == nullptr);
+    socket_ = std::move(socket);
+  }
   // Best effort, never waits: for a goodbye (Terminate) before closing.
   void send_quietly(asio::const_buffer buffer);
   // Sends a TLS close_notify when it can, then closes.
   void close();
 
  private:
+  void cancel_ring_send();
+
   Socket socket_;
   std::unique_ptr<TlsChannel> tls_;
+  // A plain send the loop's ring holds, until it completes.
+  SendRing::SendPart* sending_ = nullptr;
 };
 
 namespace stream_detail {
@@ -95,6 +106,10 @@ void Stream::start_read_some(asio::mutable_buffer buffer, Handler handler, asio:
 template <class Handler>
 void Stream::start_write(asio::const_buffer buffer, Handler handler, asio::cancellation_slot tls_stop) {
   if (!tls_) {
+    if (SendRing* ring = SendRing::serving(socket_)) {
+      ring->async_send(socket_, buffer, std::move(handler), &sending_);
+      return;
+    }
     asio::async_write(socket_, buffer, std::move(handler));
     return;
   }

@@ -43,6 +43,8 @@ class WorkerGroup {
   Worker& worker(size_t index) { return *workers_[index]; }
 
   void start();
+  // Whether the workers' sends go through io_uring (net/send_ring.hpp), once started.
+  bool sends_batched() const { return sends_batched_; }
   // Lets each loop finish once its work is done (graceful).
   void release_guards();
   // Stops every loop now.
@@ -52,6 +54,7 @@ class WorkerGroup {
  private:
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
+  bool sends_batched_ = false;
 };
 
 }  // namespace breakwater::net

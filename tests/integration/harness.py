@@ -174,8 +174,10 @@ class ServerPeakWatcher(threading.Thread):
 class Breakwater:
     """One Breakwater process with a generated pgbouncer.ini."""
 
-    def __init__(self, binary, postgres, workdir, databases=None, settings=None, users=None, user_settings=None):
+    def __init__(self, binary, postgres, workdir, databases=None, settings=None, users=None, user_settings=None,
+                 env=None):
         self.binary = binary
+        self.env = {**os.environ, **env} if env else None
         self.postgres = postgres
         self.dir = workdir
         self.port = free_port()
@@ -214,7 +216,7 @@ class Breakwater:
         self.output_path = os.path.join(self.dir, "breakwater.out")
         with open(self.output_path, "ab") as output:
             self.proc = subprocess.Popen([self.binary, *extra_args, self.ini], stdout=output,
-                                         stderr=subprocess.STDOUT)
+                                         stderr=subprocess.STDOUT, env=self.env)
         if wait:
             wait_until(lambda: port_open(self.port) or self.proc.poll() is not None, what="breakwater to listen")
             assert self.proc.poll() is None, f"breakwater exited: {open(self.output_path).read()}"

@@ -1,6 +1,7 @@
 """Transaction and statement pooling against a real PostgreSQL."""
 
 import asyncio
+import hashlib
 import re
 import subprocess
 import threading
@@ -10,7 +11,7 @@ import asyncpg
 import psycopg
 import pytest
 
-from harness import PG_BIN, PeakWatcher, backends, kill_client_mid_transaction
+from harness import PG_BIN, PeakWatcher, backends, kill_client_mid_transaction, wait_until
 
 
 def tx_breakwater(make_breakwater, **settings):
@@ -60,6 +61,29 @@ def test_Pgbench_TransactionMode_NoFailures(make_breakwater, postgres, protocol,
     assert processed > 100
     assert failed is None or int(failed.group(1)) == 0
     assert backends(postgres, "datname = 'bench'") <= 10
+
+
+@pytest.mark.parametrize("io_uring,sends", [("1", "sends batched through io_uring"),
+                                            ("0", "sends use send()")])
+def test_SendsWithAndWithoutIoUring_CarryLargeMessagesWhole(make_breakwater, postgres, io_uring, sends):
+    # Large results fill the client's socket: the rest of a send waits for room
+    # (in the kernel with io_uring, on epoll without), and arrives whole and in order.
+    bw = make_breakwater(settings={"pool_mode": "transaction", "default_pool_size": "2"},
+                         env={"BREAKWATER_IO_URING": io_uring})
+    wait_until(lambda: sends in bw.log(), what="the startup line saying how sends go")
+    big = 8 * 1024 * 1024
+    with psycopg.connect(bw.dsn(), autocommit=True) as conn:
+        for _ in range(3):
+            row = conn.execute("SELECT repeat('ab', %s), md5(repeat('ab', %s))", (big // 2, big // 2)).fetchone()
+            assert len(row[0]) == big and hashlib.md5(row[0].encode()).hexdigest() == row[1]
+            sent = "x" * big
+            assert conn.execute("SELECT length(%s::text)", (sent,)).fetchone()[0] == big
+    subprocess.run([f"{PG_BIN}/pgbench", "-i", "-s", "1", "-q", "-d", postgres.dsn("bench")], check=True,
+                   capture_output=True)
+    out = subprocess.run([f"{PG_BIN}/pgbench", "-S", "-c", "20", "-j", "2", "-T", "3", "-d", bw.dsn("bench")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert int(re.search(r"number of transactions actually processed: (\d+)", out.stdout).group(1)) > 100
 
 
 def test_PsycopgPipeline_ReturnsCorrectResults(make_breakwater):

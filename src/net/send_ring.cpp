@@ -1,0 +1,277 @@
+#include "net/send_ring.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "net/notified_io.hpp"
+
+namespace breakwater::net {
+
+namespace {
+
+using Operations = asio::detail::op_queue<asio::detail::scheduler_operation>;
+
+// Room for completions: a send waits in the kernel per client at most, and one
+// that does not fit waits in the kernel's overflow list until collected.
+constexpr unsigned kSubmissionEntries = 256;
+constexpr unsigned kCompletionEntries = 4096;
+
+bool disabled_by_environment() {
+  const char* setting = std::getenv("BREAKWATER_IO_URING");
+  return setting != nullptr && std::strcmp(setting, "0") == 0;
+}
+
+}  // namespace
+
+}  // namespace breakwater::net
+
+namespace breakwater::net::notified_detail {
+// The scheduler keeps its task and the lock that guards it private: named
+// through an explicit instantiation, as notified_io.hpp does for the reactor.
+struct SchedulerTask {
+  using type = asio::detail::scheduler_task* asio::detail::scheduler::*;
+  friend type member(SchedulerTask);
+};
+struct SchedulerLock {
+  using type = asio::detail::conditionally_enabled_mutex asio::detail::scheduler::*;
+  friend type member(SchedulerLock);
+};
+
+template struct ExposeMember<SchedulerTask, &asio::detail::scheduler::task_>;
+template struct ExposeMember<SchedulerLock, &asio::detail::scheduler::mutex_>;
+}  // namespace breakwater::net::notified_detail
+
+namespace breakwater::net {
+
+using notified_detail::SchedulerLock;
+using notified_detail::SchedulerTask;
+
+thread_local SendRing* SendRing::current_ = nullptr;
+
+SendRing::SendRing(asio::execution_context& context) : execution_context_service_base<SendRing>(context) {}
+
+SendRing::~SendRing() {
+  restore_reactor();
+  if (ring_open_) io_uring_queue_exit(&ring_);
+  if (event_fd_ >= 0) ::close(event_fd_);
+}
+
+bool SendRing::install(asio::io_context& io) {
+  if (disabled_by_environment()) return false;
+  SendRing& ring = asio::use_service<SendRing>(io);
+  return ring.ring_open_ || ring.start(io);
+}
+
+void SendRing::serve_on_this_thread(asio::io_context& io) {
+  current_ = asio::has_service<SendRing>(io) && asio::use_service<SendRing>(io).ring_open_
+                 ? &asio::use_service<SendRing>(io)
+                 : nullptr;
+}
+
+void SendRing::leave_this_thread() { current_ = nullptr; }
+
+bool SendRing::start(asio::io_context& io) {
+  io_uring_params params{};
+  params.flags = IORING_SETUP_CQSIZE;
+  params.cq_entries = kCompletionEntries;
+  if (io_uring_queue_init_params(kSubmissionEntries, &ring_, &params) < 0) return false;
+  ring_open_ = true;
+  event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  // Only completions that come later, not those of the submitting call itself,
+  // need to wake the loop.
+  if (event_fd_ < 0 || io_uring_register_eventfd_async(&ring_, event_fd_) < 0) {
+    io_uring_queue_exit(&ring_);
+    ring_open_ = false;
+    return false;
+  }
+  io_ = &io;
+  scheduler_ = &asio::use_service<asio::detail::scheduler>(io);
+  reactor_ = &asio::use_service<asio::detail::reactor>(io);
+  if (reactor_->register_descriptor(event_fd_, event_registration_) != 0) {
+    io_uring_queue_exit(&ring_);
+    ring_open_ = false;
+    return false;
+  }
+  scheduler_->init_task();
+  {
+    asio::detail::conditionally_enabled_mutex::scoped_lock lock(scheduler_->*member(SchedulerLock{}));
+    scheduler_->*member(SchedulerTask{}) = this;
+  }
+  return true;
+}
+
+void SendRing::restore_reactor() {
+  if (scheduler_ == nullptr) return;
+  asio::detail::conditionally_enabled_mutex::scoped_lock lock(scheduler_->*member(SchedulerLock{}));
+  auto& task = scheduler_->*member(SchedulerTask{});
+  if (task == this) task = reactor_;
+}
+
+void SendRing::shutdown() {
+  restore_reactor();
+  if (!ring_open_) return;
+  // Nothing runs handlers any more: sends still queued or in the kernel are
+  // taken back and destroyed, as Asio destroys its own operations.
+  Operations done;
+  while (SendPart* op = queued_head_) {
+    queued_head_ = op->next_queued;
+    done.push(op);
+  }
+  queued_tail_ = nullptr;
+  if (in_kernel_ > 0) {
+    if (io_uring_sqe* sqe = next_sqe()) {
+      io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+      io_uring_sqe_set_data64(sqe, 0);
+    }
+    submit();
+    __kernel_timespec wait{.tv_sec = 1, .tv_nsec = 0};
+    while (in_kernel_ > 0) {
+      io_uring_cqe* cqe = nullptr;
+      if (io_uring_wait_cqe_timeout(&ring_, &cqe, &wait) < 0) break;
+      if (auto* op = static_cast<SendPart*>(io_uring_cqe_get_data(cqe))) {
+        --in_kernel_;
+        done.push(op);
+      }
+      io_uring_cqe_seen(&ring_, cqe);
+    }
+  }
+  if (event_fd_ >= 0 && reactor_ != nullptr) {
+    reactor_->deregister_descriptor(event_fd_, event_registration_, true);
+    reactor_->cleanup_descriptor_data(event_registration_);
+  }
+  while (auto* op = done.front()) {
+    done.pop();
+    op->destroy();
+  }
+}
+
+void SendRing::enqueue(SendPart* op) {
+  scheduler_->work_started();  // ends when its handler has run
+  requeue(op);
+}
+
+void SendRing::requeue(SendPart* op) {
+  op->next_queued = nullptr;
+  if (queued_tail_ != nullptr) {
+    queued_tail_->next_queued = op;
+  } else {
+    queued_head_ = op;
+  }
+  queued_tail_ = op;
+}
+
+void SendRing::cancel(SendPart* op) {
+  if (op->cancelled) return;
+  op->cancelled = true;
+  // Still queued: the next batch completes it without sending.
+  if (!op->submitted) return;
+  if (io_uring_sqe* sqe = next_sqe()) {
+    io_uring_prep_cancel64(sqe, reinterpret_cast<uintptr_t>(op), 0);
+    io_uring_sqe_set_data64(sqe, 0);  // the cancel's own completion says nothing we need
+  }
+}
+
+io_uring_sqe* SendRing::next_sqe() {
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  if (sqe == nullptr) {
+    submit();  // the submission queue is full: hand it over and start another
+    sqe = io_uring_get_sqe(&ring_);
+  }
+  return sqe;
+}
+
+void SendRing::submit() {
+  if (io_uring_sq_ready(&ring_) == 0) return;
+  ++submissions_;
+  while (io_uring_submit(&ring_) == -EINTR) {
+  }
+}
+
+void SendRing::submit_queued(Operations& ops) {
+  while (SendPart* op = queued_head_) {
+    queued_head_ = op->next_queued;
+    if (queued_head_ == nullptr) queued_tail_ = nullptr;
+    // The descriptor is read now, not when the send was started: a socket
+    // closed in between is never confused with a newer one of the same number.
+    const int fd = op->socket->native_handle();
+    if (op->cancelled || fd < 0) {
+      op->ec = op->cancelled ? asio::error::operation_aborted : asio::error::bad_descriptor;
+      finish(op, ops);
+      continue;
+    }
+    io_uring_sqe* sqe = next_sqe();
+    if (sqe == nullptr) {
+      op->ec = asio::error::no_buffer_space;
+      finish(op, ops);
+      continue;
+    }
+    io_uring_prep_send(sqe, fd, op->data + op->sent, op->size - op->sent, MSG_NOSIGNAL);
+    io_uring_sqe_set_data(sqe, op);
+    op->submitted = true;
+    ++in_kernel_;
+  }
+  submit();
+}
+
+void SendRing::collect(Operations& ops) {
+  io_uring_cqe* cqe;
+  unsigned head;
+  unsigned seen = 0;
+  io_uring_for_each_cqe(&ring_, head, cqe) {
+    ++seen;
+    auto* op = static_cast<SendPart*>(io_uring_cqe_get_data(cqe));
+    if (op == nullptr) continue;  // a cancel's own completion
+    --in_kernel_;
+    op->submitted = false;
+    const int result = cqe->res;
+    if (result > 0) {
+      op->sent += static_cast<size_t>(result);
+      if (op->sent < op->size && !op->cancelled) {
+        // The socket took part of it: the rest goes in the next batch, and waits
+        // in the kernel for room.
+        requeue(op);
+        continue;
+      }
+      if (op->sent < op->size) op->ec = asio::error::operation_aborted;
+    } else if (result == 0) {
+      if (op->sent < op->size) op->ec = asio::error::broken_pipe;
+    } else if (result == -ECANCELED) {
+      op->ec = asio::error::operation_aborted;
+    } else if ((result == -EINTR || result == -EAGAIN) && !op->cancelled) {
+      requeue(op);
+      continue;
+    } else if (op->cancelled) {
+      op->ec = asio::error::operation_aborted;
+    } else {
+      op->ec = asio::error_code(-result, asio::error::get_system_category());
+    }
+    finish(op, ops);
+  }
+  io_uring_cq_advance(&ring_, seen);
+  // Completions that found the queue full wait in the kernel until asked for.
+  if (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_CQ_OVERFLOW) {
+    io_uring_get_events(&ring_);
+    collect(ops);
+  }
+}
+
+void SendRing::finish(SendPart* op, Operations& ops) {
+  if (op->in_flight != nullptr && *op->in_flight == op) *op->in_flight = nullptr;
+  ops.push(op);  // its handler runs as the loop's next handlers; the work count ends there
+}
+
+void SendRing::run(long usec, Operations& ops) {
+  submit_queued(ops);
+  collect(ops);
+  // With completions to run, epoll is only looked at, not waited on.
+  reactor_->run(ops.empty() ? usec : 0, ops);
+  collect(ops);
+}
+
+void SendRing::interrupt() { reactor_->interrupt(); }
+
+}  // namespace breakwater::net
