@@ -307,7 +307,7 @@ int run_server(const CliOptions& options) {
   for (const auto& name : (*listeners)->describe()) BW_LOG_INFO("listening on {}", name);
   BW_LOG_INFO("process up: {}, {} worker threads", version_string(), worker_count);
   if (workers.sends_batched()) {
-    BW_LOG_INFO("sends batched through io_uring");
+    BW_LOG_INFO("sends and server reads batched through io_uring");
   } else {
     BW_LOG_INFO("io_uring not available (or BREAKWATER_IO_URING=0): sends use send()");
   }

@@ -16,6 +16,8 @@ void mark_drained(SocketImpl& impl) {
 
 }  // namespace
 
+void mark_drained(Socket& socket) { mark_drained(SocketInternals::of(socket).get_implementation()); }
+
 IoResult read_now(Socket& socket, asio::mutable_buffer buffer) {
   SocketImpl& impl = SocketInternals::of(socket).get_implementation();
   // A socket never read asynchronously may still block: leave it to the reactor.

@@ -183,6 +183,10 @@ inline bool maybe_readable(Socket& socket) {
   return data == nullptr || (data->*member(TrySpeculativeFlags{}))[Reactor::read_op];
 }
 
+// Says the socket is empty: a read elsewhere (io_ring.hpp) returned less than it
+// asked for. The next read waits for epoll's next report.
+void mark_drained(Socket& socket);
+
 // Reads what the socket holds now, without waiting: asio::error::would_block
 // when it is empty (then without a system call if epoll said nothing since it
 // was last found empty). A read that empties the socket says so to the reactor,

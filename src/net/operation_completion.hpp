@@ -1,5 +1,5 @@
 #pragma once
-// How an operation of our own (notified_io.hpp, send_ring.hpp) ends, as Asio's
+// How an operation of our own (notified_io.hpp, io_ring.hpp) ends, as Asio's
 // own operations do: its memory goes back to the handler's allocator before the
 // handler runs, so that the handler may start the next operation in the same room.
 

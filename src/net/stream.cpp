@@ -33,12 +33,12 @@ Task<IoResult> Stream::send(asio::const_buffer buffer) {
 }
 
 IoResult Stream::read_now(asio::mutable_buffer buffer) {
-  if (tls_) return {asio::error::would_block, 0};
+  if (tls_ || (ring_reads_ && IoRing::serving(socket_) != nullptr)) return {asio::error::would_block, 0};
   return net::read_now(socket_, buffer);
 }
 
 size_t Stream::write_now(asio::const_buffer buffer, asio::error_code& error) {
-  if (tls_ || SendRing::serving(socket_) != nullptr) return 0;
+  if (tls_ || IoRing::serving(socket_) != nullptr) return 0;
   return net::send_now(socket_, buffer, error);
 }
 
@@ -49,13 +49,16 @@ void Stream::stop_started(asio::cancellation_signal& tls_stop) {
   }
   asio::error_code ignored;
   socket_.cancel(ignored);
-  cancel_ring_send();
+  cancel_ring_operations();
 }
 
-void Stream::cancel_ring_send() {
-  if (sending_ == nullptr) return;
-  // Only the ring serving this thread holds this stream's sends.
-  if (SendRing* ring = SendRing::serving(socket_)) ring->cancel(sending_);
+void Stream::cancel_ring_operations() {
+  if (sending_ == nullptr && receiving_ == nullptr) return;
+  // Only the ring serving this thread holds this stream's operations.
+  IoRing* ring = IoRing::serving(socket_);
+  if (ring == nullptr) return;
+  if (sending_ != nullptr) ring->cancel(sending_);
+  if (receiving_ != nullptr) ring->cancel(receiving_);
 }
 
 void Stream::send_quietly(asio::const_buffer buffer) {
@@ -69,8 +72,8 @@ void Stream::send_quietly(asio::const_buffer buffer) {
 }
 
 void Stream::close() {
-  // A send the kernel holds keeps the socket open until it is taken back.
-  cancel_ring_send();
+  // An operation the kernel holds keeps the socket open until it is taken back.
+  cancel_ring_operations();
   if (tls_) tls_->close_quietly(socket_);
   // No shutdown() first: nothing else holds the descriptor, so close() sends the FIN.
   asio::error_code ignored;

@@ -8,7 +8,7 @@
 
 #include "base/assert.hpp"
 #include "net/notified_io.hpp"
-#include "net/send_ring.hpp"
+#include "net/io_ring.hpp"
 #include "net/socket.hpp"
 #include "net/task.hpp"
 #include "net/tls_channel.hpp"
@@ -38,7 +38,7 @@ class Stream {
   // suspension and no trip through the event loop. A TLS stream answers
   // would_block and 0 bytes, and the caller awaits the operations above.
   IoResult read_now(asio::mutable_buffer buffer);
-  // Sends nothing (0) where the loop batches sends (net/send_ring.hpp): the
+  // Sends nothing (0) where the loop batches sends (net/io_ring.hpp): the
   // caller's start_write queues the buffer for the loop's next submission.
   size_t write_now(asio::const_buffer buffer, asio::error_code& error);
 
@@ -56,6 +56,13 @@ class Stream {
 
   // From here on the stream is encrypted; the handshake is the caller's to run.
   void start_tls(std::unique_ptr<TlsChannel> channel) { tls_ = std::move(channel); }
+
+  // Reads go through the worker's io_uring batch too (io_ring.hpp): for a
+  // server's stream, whose reads are short waits for an answer inside a link.
+  // read_now then reads nothing, and start_read_some queues the read. A client's
+  // stream is left to epoll: its next read is usually pending when a link ends,
+  // and taking back a read queued for epoll costs no system call.
+  void read_through_ring() { ring_reads_ = true; }
   TlsChannel* tls() const { return tls_.get(); }
   bool plain() const { return !tls_; }
   // Bytes already taken off the socket wait inside the TLS session.
@@ -64,7 +71,7 @@ class Stream {
   // Re-registers the socket with another event loop (see ServerConnection::move_to);
   // the TLS session, which holds no reference to it, carries on unchanged.
   void replace_socket(Socket socket) {
-    BW_ASSERT(sending_ == nullptr);
+    BW_ASSERT(sending_ == nullptr && receiving_ == nullptr);
     socket_ = std::move(socket);
   }
   // Best effort, never waits: for a goodbye (Terminate) before closing.
@@ -73,12 +80,14 @@ class Stream {
   void close();
 
  private:
-  void cancel_ring_send();
+  void cancel_ring_operations();
 
   Socket socket_;
   std::unique_ptr<TlsChannel> tls_;
   // A plain send the loop's ring holds, until it completes.
-  SendRing::SendPart* sending_ = nullptr;
+  IoRing::Operation* sending_ = nullptr;
+  IoRing::Operation* receiving_ = nullptr;
+  bool ring_reads_ = false;
 };
 
 namespace stream_detail {
@@ -96,6 +105,12 @@ auto ending_in(Handler handler) {
 template <class Handler>
 void Stream::start_read_some(asio::mutable_buffer buffer, Handler handler, asio::cancellation_slot tls_stop) {
   if (!tls_) {
+    if (ring_reads_) {
+      if (IoRing* ring = IoRing::serving(socket_)) {
+        ring->async_receive(socket_, buffer, std::move(handler), &receiving_);
+        return;
+      }
+    }
     async_read_notified(socket_, buffer, std::move(handler));
     return;
   }
@@ -106,7 +121,7 @@ void Stream::start_read_some(asio::mutable_buffer buffer, Handler handler, asio:
 template <class Handler>
 void Stream::start_write(asio::const_buffer buffer, Handler handler, asio::cancellation_slot tls_stop) {
   if (!tls_) {
-    if (SendRing* ring = SendRing::serving(socket_)) {
+    if (IoRing* ring = IoRing::serving(socket_)) {
       ring->async_send(socket_, buffer, std::move(handler), &sending_);
       return;
     }

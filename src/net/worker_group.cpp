@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "net/send_ring.hpp"
+#include "net/io_ring.hpp"
 
 namespace breakwater::net {
 
@@ -19,15 +19,15 @@ WorkerGroup::~WorkerGroup() {
 
 void WorkerGroup::start() {
   sends_batched_ = !workers_.empty();
-  for (auto& worker : workers_) sends_batched_ = SendRing::install(worker->io_) && sends_batched_;
+  for (auto& worker : workers_) sends_batched_ = IoRing::install(worker->io_) && sends_batched_;
   for (auto& worker : workers_) {
     threads_.emplace_back([w = worker.get()] {
       w->thread_id_ = std::this_thread::get_id();
       std::string name = "bw-worker-" + std::to_string(w->id());
       pthread_setname_np(pthread_self(), name.c_str());
-      SendRing::serve_on_this_thread(w->io_);
+      IoRing::serve_on_this_thread(w->io_);
       w->io_.run();
-      SendRing::leave_this_thread();
+      IoRing::leave_this_thread();
     });
   }
 }

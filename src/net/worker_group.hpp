@@ -43,7 +43,7 @@ class WorkerGroup {
   Worker& worker(size_t index) { return *workers_[index]; }
 
   void start();
-  // Whether the workers' sends go through io_uring (net/send_ring.hpp), once started.
+  // Whether the workers' sends go through io_uring (net/io_ring.hpp), once started.
   bool sends_batched() const { return sends_batched_; }
   // Lets each loop finish once its work is done (graceful).
   void release_guards();

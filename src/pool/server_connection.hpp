@@ -48,7 +48,9 @@ struct ServerInfo {
 
 struct ServerConnection {
   ServerConnection(uint64_t id_, net::Socket socket, int worker_id_)
-      : id(id_), stream(std::move(socket)), worker_id(worker_id_) {}
+      : id(id_), stream(std::move(socket)), worker_id(worker_id_) {
+    stream.read_through_ring();
+  }
 
   uint64_t id;
   net::Stream stream;  // TLS once server_tls_sslmode has it so

@@ -208,7 +208,7 @@ void Relay::start_read(Pending& pending, bool client_side, net::Stream& stream, 
 }
 
 void Relay::start_write(Pending& pending, bool client_side, net::Stream& stream, asio::const_buffer out, Step after) {
-  static_assert(net::send_operation_size<Resume> <= decltype(pending.memory)::kRoomSize,
+  static_assert(net::ring_operation_size<Resume> <= decltype(pending.memory)::kRoomSize,
                 "a batched send must fit in the direction's operation room");
   pending.active = true;
   pending.step = after;

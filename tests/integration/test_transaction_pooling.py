@@ -63,7 +63,7 @@ def test_Pgbench_TransactionMode_NoFailures(make_breakwater, postgres, protocol,
     assert backends(postgres, "datname = 'bench'") <= 10
 
 
-@pytest.mark.parametrize("io_uring,sends", [("1", "sends batched through io_uring"),
+@pytest.mark.parametrize("io_uring,sends", [("1", "sends and server reads batched through io_uring"),
                                             ("0", "sends use send()")])
 def test_SendsWithAndWithoutIoUring_CarryLargeMessagesWhole(make_breakwater, postgres, io_uring, sends):
     # Large results fill the client's socket: the rest of a send waits for room

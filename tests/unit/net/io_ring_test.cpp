@@ -1,9 +1,12 @@
-// Sends batched through io_uring (net/send_ring.hpp), over socketpairs in one
-// event loop: the sends a turn starts go to the kernel in one submission; a send
-// larger than the socket takes completes whole once the peer reads; a cancelled
-// send completes with operation_aborted, and one cancelled before its batch sends
-// nothing; a socket closed before the batch is never confused with a newer one of
-// the same number; a loop destroyed with a send in the kernel destroys it.
+// Sends and reads batched through io_uring (net/io_ring.hpp), over socketpairs
+// in one event loop: the operations a turn starts go to the kernel in one
+// submission; a send larger than the socket takes completes whole once the peer
+// reads; a read waits for bytes, sees the end of the stream, and leaves a socket
+// it emptied marked drained even though epoll reported the same bytes; a
+// cancelled operation completes with operation_aborted, and one cancelled before
+// its batch does nothing; a socket closed before the batch is never confused with
+// a newer one of the same number; a loop destroyed with an operation in the
+// kernel destroys it.
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -11,13 +14,15 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
 #include <string>
 #include <vector>
 
-#include "net/send_ring.hpp"
+#include "net/io_ring.hpp"
+#include "net/notified_io.hpp"
 #include "net/stream.hpp"
 
 namespace breakwater::net {
@@ -55,23 +60,27 @@ struct Pair {
 struct Outcome {
   bool done = false;
   asio::error_code error;
-  size_t sent = 0;
+  size_t sent = 0;  // or read
 };
 
 auto recording(Outcome& outcome) {
   return [&outcome](asio::error_code ec, size_t n) { outcome = {true, ec, n}; };
 }
 
-class SendRingTest : public ::testing::Test {
- protected:
+void send_from_peer(Pair& pair, std::string_view bytes) {
+  ASSERT_EQ(::send(pair.peer, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+}
+
+class IoRingTest : public ::testing::Test {
+ public:
   void SetUp() override {
     io_ = std::make_unique<asio::io_context>(1);
     // A machine without io_uring would lose this coverage silently: say so.
-    ASSERT_TRUE(SendRing::install(*io_)) << "io_uring is not available here (kernel, seccomp or io_uring_disabled)";
-    SendRing::serve_on_this_thread(*io_);
-    ring_ = &asio::use_service<SendRing>(*io_);
+    ASSERT_TRUE(IoRing::install(*io_)) << "io_uring is not available here (kernel, seccomp or io_uring_disabled)";
+    IoRing::serve_on_this_thread(*io_);
+    ring_ = &asio::use_service<IoRing>(*io_);
   }
-  void TearDown() override { SendRing::leave_this_thread(); }
+  void TearDown() override { IoRing::leave_this_thread(); }
 
   // Runs the loop until nothing is left to do, or for `limit`.
   void run(std::chrono::milliseconds limit = 200ms) {
@@ -81,18 +90,18 @@ class SendRingTest : public ::testing::Test {
   asio::io_context& io() { return *io_; }
 
   std::unique_ptr<asio::io_context> io_;
-  SendRing* ring_ = nullptr;
+  IoRing* ring_ = nullptr;
 };
 
-TEST_F(SendRingTest, SendsStartedInOneTurnGoToTheKernelInOneSubmission) {
+TEST_F(IoRingTest, SendsStartedInOneTurnGoToTheKernelInOneSubmission) {
   std::vector<std::unique_ptr<Pair>> pairs;
   for (int i = 0; i < 3; ++i) pairs.push_back(std::make_unique<Pair>(io()));
   const std::string messages[3] = {"first", "second message", "third"};
   Outcome outcomes[3];
-  SendRing::SendPart* in_flight[3] = {};
+  IoRing::Operation* in_flight[3] = {};
   asio::post(io(), [&] {
     for (int i = 0; i < 3; ++i) {
-      SendRing::serving(*pairs[i]->socket)
+      IoRing::serving(*pairs[i]->socket)
           ->async_send(*pairs[i]->socket, asio::buffer(messages[i]), recording(outcomes[i]), &in_flight[i]);
     }
   });
@@ -108,12 +117,12 @@ TEST_F(SendRingTest, SendsStartedInOneTurnGoToTheKernelInOneSubmission) {
   }
 }
 
-TEST_F(SendRingTest, ASendLargerThanTheSocketTakesCompletesWholeOnceThePeerReads) {
+TEST_F(IoRingTest, ASendLargerThanTheSocketTakesCompletesWholeOnceThePeerReads) {
   Pair pair(io(), 4096);
   std::string big(1 << 20, '\0');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
   Outcome outcome;
-  SendRing::SendPart* in_flight = nullptr;
+  IoRing::Operation* in_flight = nullptr;
   ring_->async_send(*pair.socket, asio::buffer(big), recording(outcome), &in_flight);
   std::string received;
   for (int round = 0; round < 2000 && !outcome.done; ++round) {
@@ -127,10 +136,10 @@ TEST_F(SendRingTest, ASendLargerThanTheSocketTakesCompletesWholeOnceThePeerReads
   EXPECT_TRUE(received == big) << "received " << received.size() << " bytes";
 }
 
-TEST_F(SendRingTest, ASendCancelledBeforeItsBatchSendsNothing) {
+TEST_F(IoRingTest, ASendCancelledBeforeItsBatchSendsNothing) {
   Pair pair(io());
   Outcome outcome;
-  SendRing::SendPart* in_flight = nullptr;
+  IoRing::Operation* in_flight = nullptr;
   ring_->async_send(*pair.socket, asio::buffer(std::string_view("never")), recording(outcome), &in_flight);
   ring_->cancel(in_flight);
   run();
@@ -140,11 +149,11 @@ TEST_F(SendRingTest, ASendCancelledBeforeItsBatchSendsNothing) {
   EXPECT_EQ(pair.peer_reads(), "");
 }
 
-TEST_F(SendRingTest, ASendWaitingForRoomIsTakenBackByCancel) {
+TEST_F(IoRingTest, ASendWaitingForRoomIsTakenBackByCancel) {
   Pair pair(io(), 4096);
   std::string big(1 << 20, 'x');
   Outcome outcome;
-  SendRing::SendPart* in_flight = nullptr;
+  IoRing::Operation* in_flight = nullptr;
   ring_->async_send(*pair.socket, asio::buffer(big), recording(outcome), &in_flight);
   run(20ms);  // the socket is full and nobody reads: the send waits in the kernel
   ASSERT_FALSE(outcome.done);
@@ -156,11 +165,11 @@ TEST_F(SendRingTest, ASendWaitingForRoomIsTakenBackByCancel) {
   EXPECT_LT(outcome.sent, big.size());
 }
 
-TEST_F(SendRingTest, ASocketClosedBeforeTheBatchIsNotConfusedWithItsSuccessor) {
+TEST_F(IoRingTest, ASocketClosedBeforeTheBatchIsNotConfusedWithItsSuccessor) {
   auto first = std::make_unique<Pair>(io());
   const int number = first->socket->native_handle();
   Outcome outcome;
-  SendRing::SendPart* in_flight = nullptr;
+  IoRing::Operation* in_flight = nullptr;
   ring_->async_send(*first->socket, asio::buffer(std::string_view("for the first")), recording(outcome),
                     &in_flight);
   first->socket->close();
@@ -178,7 +187,7 @@ TEST_F(SendRingTest, ASocketClosedBeforeTheBatchIsNotConfusedWithItsSuccessor) {
   ::close(fds[1]);
 }
 
-TEST_F(SendRingTest, AStreamSendsThroughTheRingServingItsLoop) {
+TEST_F(IoRingTest, AStreamSendsThroughTheRingServingItsLoop) {
   Pair pair(io());
   Stream stream(std::move(*pair.socket));
   asio::error_code error;
@@ -196,7 +205,7 @@ TEST_F(SendRingTest, AStreamSendsThroughTheRingServingItsLoop) {
   EXPECT_EQ(pair.peer_reads(), message);
 }
 
-TEST_F(SendRingTest, ClosingAStreamTakesBackItsSendWaitingForRoom) {
+TEST_F(IoRingTest, ClosingAStreamTakesBackItsSendWaitingForRoom) {
   Pair pair(io(), 4096);
   Stream stream(std::move(*pair.socket));
   std::string big(1 << 20, 'x');
@@ -219,11 +228,11 @@ TEST_F(SendRingTest, ClosingAStreamTakesBackItsSendWaitingForRoom) {
   EXPECT_EQ(n, 0);
 }
 
-TEST_F(SendRingTest, ALoopDestroyedWithASendInTheKernelDestroysItWithoutRunningIt) {
+TEST_F(IoRingTest, ALoopDestroyedWithASendInTheKernelDestroysItWithoutRunningIt) {
   auto pair = std::make_unique<Pair>(io(), 4096);
   std::string big(1 << 20, 'x');
   Outcome outcome;
-  SendRing::SendPart* in_flight = nullptr;
+  IoRing::Operation* in_flight = nullptr;
   ring_->async_send(*pair->socket, asio::buffer(big), recording(outcome), &in_flight);
   run(20ms);
   ASSERT_FALSE(outcome.done);
@@ -232,29 +241,137 @@ TEST_F(SendRingTest, ALoopDestroyedWithASendInTheKernelDestroysItWithoutRunningI
   EXPECT_FALSE(outcome.done);
 }
 
-TEST(SendRingThreads, OnlyTheThreadServingALoopBatchesItsSends) {
+TEST(IoRingThreads, OnlyTheThreadServingALoopBatchesItsSends) {
   asio::io_context io(1);
-  ASSERT_TRUE(SendRing::install(io));
+  ASSERT_TRUE(IoRing::install(io));
   Pair pair(io);
-  EXPECT_EQ(SendRing::serving(*pair.socket), nullptr);
-  SendRing::serve_on_this_thread(io);
-  EXPECT_NE(SendRing::serving(*pair.socket), nullptr);
+  EXPECT_EQ(IoRing::serving(*pair.socket), nullptr);
+  IoRing::serve_on_this_thread(io);
+  EXPECT_NE(IoRing::serving(*pair.socket), nullptr);
   asio::io_context other(1);
   Pair elsewhere(other);
-  EXPECT_EQ(SendRing::serving(*elsewhere.socket), nullptr);
-  SendRing::leave_this_thread();
-  EXPECT_EQ(SendRing::serving(*pair.socket), nullptr);
+  EXPECT_EQ(IoRing::serving(*elsewhere.socket), nullptr);
+  IoRing::leave_this_thread();
+  EXPECT_EQ(IoRing::serving(*pair.socket), nullptr);
 }
 
-TEST(SendRingSetting, BreakwaterIoUringZeroLeavesSendsToSend) {
+// A read queued on an empty socket, left waiting in the kernel.
+struct WaitingRead {
+  WaitingRead(IoRingTest& test, Pair& pair) {
+    test.ring_->async_receive(*pair.socket, asio::buffer(buffer), recording(outcome), &in_flight);
+    test.run(20ms);
+  }
+  char buffer[64];
+  Outcome outcome;
+  IoRing::Operation* in_flight = nullptr;
+};
+
+TEST_F(IoRingTest, AReadOfBytesAlreadyThereCompletesInTheSubmittingTurn) {
+  Pair pair(io());
+  send_from_peer(pair, "ready");
+  char buffer[64];
+  Outcome outcome;
+  IoRing::Operation* in_flight = nullptr;
+  asio::post(io(), [&] { ring_->async_receive(*pair.socket, asio::buffer(buffer), recording(outcome), &in_flight); });
+  const size_t before = ring_->submissions();
+  run();
+  EXPECT_EQ(ring_->submissions() - before, 1u);
+  ASSERT_TRUE(outcome.done);
+  EXPECT_FALSE(outcome.error) << outcome.error.message();
+  EXPECT_EQ(std::string(buffer, outcome.sent), "ready");
+  EXPECT_EQ(in_flight, nullptr);
+}
+
+TEST_F(IoRingTest, AReadWaitsForBytesAndLeavesTheSocketDrainedThoughEpollReportedThem) {
+  Pair pair(io());
+  WaitingRead read(*this, pair);
+  ASSERT_FALSE(read.outcome.done);  // waiting in the kernel
+  send_from_peer(pair, "answer");
+  run();
+  ASSERT_TRUE(read.outcome.done);
+  EXPECT_FALSE(read.outcome.error) << read.outcome.error.message();
+  EXPECT_EQ(std::string(read.buffer, read.outcome.sent), "answer");
+  // epoll reported the same bytes in that turn; the ring's read took them all.
+  EXPECT_FALSE(maybe_readable(*pair.socket));
+}
+
+TEST_F(IoRingTest, AReadSeesTheEndOfTheStream) {
+  Pair pair(io());
+  WaitingRead read(*this, pair);
+  ::close(pair.peer);
+  pair.peer = -1;
+  run();
+  ASSERT_TRUE(read.outcome.done);
+  EXPECT_EQ(read.outcome.error, asio::error::eof);
+  EXPECT_EQ(read.outcome.sent, 0u);
+}
+
+TEST_F(IoRingTest, AReadWaitingForBytesIsTakenBackByCancel) {
+  Pair pair(io());
+  WaitingRead read(*this, pair);
+  ASSERT_NE(read.in_flight, nullptr);
+  ring_->cancel(read.in_flight);
+  run();
+  ASSERT_TRUE(read.outcome.done);
+  EXPECT_EQ(read.outcome.error, asio::error::operation_aborted);
+  // The bytes that come next are still the socket's.
+  send_from_peer(pair, "later");
+  char byte[8];
+  EXPECT_EQ(::recv(pair.socket->native_handle(), byte, sizeof byte, MSG_DONTWAIT), 5);
+}
+
+TEST_F(IoRingTest, AStreamReadingThroughTheRingReadsNothingAtOnceAndQueuesItsRead) {
+  Pair pair(io());
+  send_from_peer(pair, "server bytes");
+  Stream stream(std::move(*pair.socket));
+  stream.read_through_ring();
+  char buffer[64];
+  EXPECT_EQ(std::get<0>(stream.read_now(asio::buffer(buffer))), asio::error::would_block);
+  Outcome outcome;
+  asio::post(io(),
+             [&] { stream.start_read_some(asio::buffer(buffer), recording(outcome), asio::cancellation_slot()); });
+  const size_t before = ring_->submissions();
+  run();
+  EXPECT_EQ(ring_->submissions() - before, 1u);
+  ASSERT_TRUE(outcome.done);
+  EXPECT_EQ(std::string(buffer, outcome.sent), "server bytes");
+}
+
+TEST_F(IoRingTest, ABusyRingDoesNotStarveTheSocketsEpollWatches) {
+  Pair busy(io(), 1 << 20);
+  Pair other(io());
+  // Each send completes in the submitting call and starts the next one: the
+  // ring has completions every turn.
+  int sends = 0;
+  int sends_when_read = -1;
+  IoRing::Operation* in_flight = nullptr;
+  std::function<void(asio::error_code, size_t)> again = [&](asio::error_code ec, size_t) {
+    if (ec || ++sends == 1000) return;
+    ring_->async_send(*busy.socket, asio::buffer(std::string_view("x")), again, &in_flight);
+  };
+  ring_->async_send(*busy.socket, asio::buffer(std::string_view("x")), again, &in_flight);
+  // The other socket found empty: its read waits for epoll's report.
+  other.socket->non_blocking(true);
+  char buffer[16];
+  ASSERT_EQ(std::get<0>(read_now(*other.socket, asio::buffer(buffer))), asio::error::would_block);
+  ASSERT_FALSE(maybe_readable(*other.socket));
+  send_from_peer(other, "waiting");
+  async_read_notified(*other.socket, asio::buffer(buffer), [&](asio::error_code, size_t) { sends_when_read = sends; });
+  run();
+  EXPECT_EQ(sends, 1000);
+  ASSERT_GE(sends_when_read, 0);
+  EXPECT_LT(sends_when_read, 5);
+}
+
+TEST(IoRingSetting, BreakwaterIoUringZeroLeavesSendsToSend) {
   ::setenv("BREAKWATER_IO_URING", "0", 1);
   asio::io_context io(1);
-  const bool installed = SendRing::install(io);
+  const bool installed = IoRing::install(io);
   ::unsetenv("BREAKWATER_IO_URING");
   EXPECT_FALSE(installed);
-  SendRing::serve_on_this_thread(io);
+  IoRing::serve_on_this_thread(io);
   Pair pair(io);
-  EXPECT_EQ(SendRing::serving(*pair.socket), nullptr);
+  EXPECT_EQ(IoRing::serving(*pair.socket), nullptr);
   pair.socket->non_blocking(true);
   Stream stream(std::move(*pair.socket));
   asio::error_code error;
