@@ -84,7 +84,8 @@ class Stream {
 
   Socket socket_;
   std::unique_ptr<TlsChannel> tls_;
-  // A plain send the loop's ring holds, until it completes.
+  // The plain send and read the loop's ring holds, each until it completes
+  // (for cancel); 24 bytes every client pays, see the note.
   IoRing::Operation* sending_ = nullptr;
   IoRing::Operation* receiving_ = nullptr;
   bool ring_reads_ = false;
