@@ -95,7 +95,7 @@ def _syscall_breakdown(scenario):
 
 
 def _idle_table(scenario):
-    lines = [f"{scenario['clients']} clients logged in, each ran `SELECT 1`, then idle.", "",
+    lines = [f"{scenario['clients']} clients logged in, each ran `SELECT 1`, then idle; RSS read 3 s after the last login.", "",
              "| target | failed | RSS before MiB | RSS with clients MiB | KiB per idle client |", "|---|---|---|---|---|"]
     for target, data in scenario["targets"].items():
         m = data["median"]

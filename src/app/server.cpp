@@ -21,6 +21,7 @@
 #include "session/client_session.hpp"
 #include "session/session_watch.hpp"
 #include "session/startup_phase.hpp"
+#include "session/worker_memory.hpp"
 
 namespace breakwater::app {
 namespace {
@@ -273,11 +274,14 @@ int run_server(const CliOptions& options) {
   std::function<void()> janitor = [&] {
     if (shutting_down) return;
     pools.maintain(workers);
-    // Client timeouts: each worker looks at its own sessions, on its own thread.
-    if (auto now = live.current()->config; session::any_client_timeout(*now)) {
-      for (size_t i = 0; i < workers.size(); ++i) {
-        asio::post(workers.worker(i).io(), [&watch, i, now] { watch.check(i, *now, std::chrono::steady_clock::now()); });
-      }
+    // Client timeouts: each worker looks at its own sessions, on its own thread,
+    // and gives back what it kept for a busy moment that has passed.
+    const bool timeouts = session::any_client_timeout(*live.current()->config);
+    for (size_t i = 0; i < workers.size(); ++i) {
+      asio::post(workers.worker(i).io(), [&watch, &workers, i, now = live.current()->config, timeouts] {
+        if (timeouts) watch.check(i, *now, std::chrono::steady_clock::now());
+        session::shed_unused_memory(workers.worker(i));
+      });
     }
     janitor_timer.expires_after(std::chrono::seconds(1));
     janitor_timer.async_wait([&](asio::error_code ec) {

@@ -28,6 +28,7 @@ class BufferPool {
       if (free_.empty()) return Buffer(size_);
       Buffer buffer = std::move(free_.back());
       free_.pop_back();
+      if (free_.size() < unused_) unused_ = free_.size();
       return buffer;
     }
     // Keeps a buffer of size() bytes for the next taker, up to max_free(size()).
@@ -35,11 +36,20 @@ class BufferPool {
       if (free_.size() < max_free_) free_.push_back(std::move(buffer));
     }
     size_t free_count() const { return free_.size(); }
+    // Frees the buffers no taker needed since the last shed() (they sat at the
+    // bottom of the stack all the while) and returns their bytes.
+    size_t shed() {
+      const size_t count = unused_;
+      free_.erase(free_.begin(), free_.begin() + static_cast<std::ptrdiff_t>(count));
+      unused_ = free_.size();
+      return count * size_;
+    }
 
    private:
     size_t size_;
     size_t max_free_;
     std::vector<Buffer> free_;
+    size_t unused_ = 0;  // the fewest free buffers since the last shed()
   };
 
   // The shelf for `size`, made on first use; its address stays valid as long as
@@ -67,6 +77,15 @@ class BufferPool {
   static constexpr size_t max_free(size_t size) {
     size_t by_bytes = kMaxFreeBytes / size;
     return by_bytes < kMinFree ? kMinFree : by_bytes > kMaxFree ? kMaxFree : by_bytes;
+  }
+
+  // A burst's buffers, once it has passed: frees those no link took since the
+  // last call (the janitor calls it each round, session/worker_memory.hpp), so a
+  // quiet worker keeps none and a busy one keeps what it used. Returns the bytes.
+  size_t shed() {
+    size_t bytes = 0;
+    for (auto& shelf : shelves_) bytes += shelf.shed();
+    return bytes;
   }
 
   size_t free_count() const {

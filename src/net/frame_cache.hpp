@@ -27,7 +27,7 @@ class FrameCache {
     if (shelf.top == nullptr) return ::operator new(rounded(size));
     Block* block = shelf.top;
     shelf.top = block->next;
-    --shelf.count;
+    if (--shelf.count < shelf.unused) shelf.unused = shelf.count;
     return block;
   }
 
@@ -43,6 +43,24 @@ class FrameCache {
     }
     shelf.top = new (frame) Block{shelf.top};
     ++shelf.count;
+  }
+
+  // Frees this thread's frames that no coroutine took since the last call (they
+  // sat at the bottom of their stacks all the while); returns their bytes. The
+  // janitor's round calls it on each worker (session/worker_memory.hpp).
+  static std::size_t shed() {
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < kClasses; ++i) {
+      Shelf& shelf = local().shelves_[i];
+      const std::size_t kept = shelf.count - shelf.unused;
+      Block** cut = &shelf.top;
+      for (std::size_t n = 0; n < kept; ++n) cut = &(*cut)->next;
+      while (*cut != nullptr) ::operator delete(std::exchange(*cut, (*cut)->next));
+      bytes += shelf.unused * (i + 1) * kGrain;
+      shelf.count = kept;
+      shelf.unused = kept;
+    }
+    return bytes;
   }
 
   // How many frames of this size this thread keeps (tests).
@@ -73,6 +91,7 @@ class FrameCache {
   struct Shelf {
     Block* top = nullptr;
     std::size_t count = 0;
+    std::size_t unused = 0;  // the fewest kept since the last shed()
   };
 
   static std::size_t index(std::size_t size) { return (size + kGrain - 1) / kGrain - 1; }

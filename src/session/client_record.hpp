@@ -49,8 +49,9 @@ struct ClientRecord {
   std::atomic<uint64_t> linked_server{0};   // the server's id while Active
 
   // Where the client's cancel requests go: its pool (set before the record is
-  // published) and the BackendKeyData of the server relaying for it (0: none).
-  std::shared_ptr<const pool::Pool> pool;
+  // published; the session works it through here too, sparing a pointer of its
+  // own) and the BackendKeyData of the server relaying for it (0: none).
+  std::shared_ptr<pool::Pool> pool;
   std::atomic<uint64_t> linked_server_key{0};
 
   net::SocketAddress addr, local_addr;

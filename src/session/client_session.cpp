@@ -48,7 +48,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     unwatch();
     // The next client of this worker (a connection storm's next login) takes it as is.
     if (relay_ && relay_->at_rest()) return_relay(std::move(relay_));
-    if (pool_) pool_->client_left();
+    if (pool()) pool()->client_left();
     if (counted_in_quota_) context_->clients->quota().leave(record_->database.str(), record_->user.str());
   }
   ClientSession(const ClientSession&) = delete;
@@ -141,12 +141,10 @@ class ClientSession final : public WatchedSession, public KillableSession {
       co_return unexpected(ClientError{sqlstate::kTooManyConnections, refusal_message(*refused)});
     }
     counted_in_quota_ = true;
-    auto pool = context_->pools->find_or_create(database, user);
-    if (!pool) co_return unexpected(pool.error());
-    pool_ = pool->get();
-    record_->pool = std::move(*pool);  // keeps the pool alive for as long as the session
-    pool_->client_joined();
-    stats_ = &pool_->stats().slot(worker_.id());
+    auto joined = context_->pools->find_or_create(database, user);
+    if (!joined) co_return unexpected(joined.error());
+    record_->pool = std::move(*joined);  // keeps the pool alive for as long as the session
+    pool()->client_joined();
     const std::string* secret = context_->users ? context_->users->find(user) : nullptr;
     std::optional<std::string> looked_up;
     if (secret == nullptr && config().auth_type != config::AuthType::Any) {
@@ -155,7 +153,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
       if (*found && (*found)->secret) {
         looked_up = (*found)->secret;
         secret = &*looked_up;
-        pool_->remember_login_secret(*looked_up);
+        pool()->remember_login_secret(*looked_up);
       }
     }
     ClientOrigin origin{{}, on_tls_, database, user, {}};
@@ -164,7 +162,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     if (on_tls_) origin.certificate_name = connection_.tls()->verified_peer_common_name();
     auto authenticated = co_await authenticate_client(messages, config(), secret, context_->hba.get(), origin);
     if (!authenticated) co_return unexpected(authenticated.error());
-    if (authenticated->scram_keys) pool_->remember_scram_keys(*authenticated->scram_keys);
+    if (authenticated->scram_keys) pool()->remember_scram_keys(*authenticated->scram_keys);
     login_done_ = true;
     quiet_since_ = Clock::now();
 
@@ -194,7 +192,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
         }
         // link(), in this frame: one coroutine frame fewer per transaction.
         const auto since = begin_wait();
-        auto lease = co_await pool_->acquire(worker_, &wait_stop_, since);
+        auto lease = co_await pool()->acquire(worker_, &wait_stop_, since);
         if (!lease) co_return unexpected(lease.error());
         if (!take_server(std::move(*lease))) {
           auto synced = co_await bring_server_in_line();
@@ -239,7 +237,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   }
 
   ReleasePolicy policy() const {
-    switch (pool_->settings().pool_mode) {
+    switch (pool()->settings().pool_mode) {
       case config::PoolMode::Transaction: return ReleasePolicy::AtTransaction;
       case config::PoolMode::Statement: return ReleasePolicy::AtStatement;
       case config::PoolMode::Session: break;
@@ -251,7 +249,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // session parameters. relay_transactions() does the same in its own frame.
   net::Task<Result<void, ClientError>> link() {
     const auto since = begin_wait();
-    auto lease = co_await pool_->acquire(worker_, &wait_stop_, since);
+    auto lease = co_await pool()->acquire(worker_, &wait_stop_, since);
     if (!lease) co_return unexpected(lease.error());
     if (take_server(std::move(*lease))) co_return Result<void, ClientError>{};
     co_return co_await bring_server_in_line();
@@ -268,9 +266,9 @@ class ClientSession final : public WatchedSession, public KillableSession {
     lease_ = std::move(lease);
     record_->link_server(lease_->key);  // cancel requests go to it from now on
     set_state(ClientRecord::State::Active);
-    stats_->add(pool::PoolStats::ServerAssignments, 1);
+    stats().add(pool::PoolStats::ServerAssignments, 1);
     const Clock::time_point granted = lease_.granted_at() != Clock::time_point{} ? lease_.granted_at() : Clock::now();
-    stats_->add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+    stats().add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                                       granted - waiting_since_).count()));
     if (in_line_with_client()) return true;  // most links: nothing to compare
     // Same values under another list (a client that SET and then RESET):
@@ -302,7 +300,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   bool unlink_at_once() {
     set_state(ClientRecord::State::Idle);
     adopt_server_parameters();
-    if (must_reset(true, pool_->settings().server_reset_query_always)) return false;
+    if (must_reset(true, pool()->settings().server_reset_query_always)) return false;
     record_->unlink_server();
     lease_.release_clean(relay_ ? relay_->ready_at() : Clock::time_point{});
     return true;
@@ -441,7 +439,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // login storm needs no server per login; only a pool's first login opens one.
   net::Task<Result<void, ClientError>> welcome(pool::MessageStream& messages, const ParameterList& startup_values) {
     std::shared_ptr<const pool::WelcomeParameters> told;
-    if (policy() != ReleasePolicy::Never) told = pool_->server_parameters();
+    if (policy() != ReleasePolicy::Never) told = pool()->server_parameters();
     if (told) {
       // Most logins of a storm: messages serialized once, no map copied.
       told = welcome_values(told, startup_values);
@@ -485,8 +483,8 @@ class ClientSession final : public WatchedSession, public KillableSession {
     connection_.close();
     if (registered_) context_->clients->unregister_client(key_);
     if (admitted_) context_->clients->leave();
-    co_await return_server(end.server_reusable, !pool_ || policy() == ReleasePolicy::Never ||
-                                                pool_->settings().server_reset_query_always);
+    co_await return_server(end.server_reusable, !pool() || policy() == ReleasePolicy::Never ||
+                                                pool()->settings().server_reset_query_always);
     if (config().log_disconnections && !is_cancel_ && (login_done_ || !reason.empty())) {
       auto age = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count();
       BW_LOG_INFO("{} closing because: {} (age={}s)", log_prefix(), reason, age);
@@ -531,7 +529,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
                           RelayOptions{static_cast<size_t>(config().pkt_buf),
                                        std::max<size_t>(16 * 1024, static_cast<size_t>(config().pkt_buf)),
                                        static_cast<uint32_t>(config().max_packet_size)});
-      relay_->count_into(stats_);
+      relay_->count_into(&stats());
     }
     return *relay_;
   }
@@ -542,6 +540,10 @@ class ClientSession final : public WatchedSession, public KillableSession {
   }
 
   const config::Config& config() const { return *context_->config; }
+  // The pool the client logged in to (null before), and this worker's counters
+  // in it: derived, not kept, as every idle client would pay for the pointers.
+  pool::Pool* pool() const { return record_->pool.get(); }
+  pool::PoolStats::Slot& stats() const { return pool()->stats().slot(worker_.id()); }
 
   // Ordered to leave no padding: every idle client keeps one (per-client memory).
   net::Worker& worker_;
@@ -550,8 +552,6 @@ class ClientSession final : public WatchedSession, public KillableSession {
   // Who the client is (id, addresses, user, database), shared with SHOW CLIENTS.
   std::shared_ptr<ClientRecord> record_;
   WantedParameters client_params_;  // what every server linked to this client must have
-  pool::Pool* pool_ = nullptr;      // owned by record_->pool
-  pool::PoolStats::Slot* stats_ = nullptr;  // this worker's counters in pool_
   std::unique_ptr<Relay> relay_;
   pool::ServerLease lease_;
   pool::WaitStop wait_stop_;

@@ -12,6 +12,7 @@ namespace {
 constexpr size_t kMaxSpare = 64;
 
 thread_local std::vector<std::unique_ptr<Relay>> spares;
+thread_local size_t unused_spares = 0;  // the fewest spares since the last shed
 
 }  // namespace
 
@@ -19,6 +20,7 @@ std::unique_ptr<Relay> take_relay(net::Stream& client, net::BufferPool& buffers,
   if (!spares.empty() && &spares.back()->buffers() == &buffers) {
     std::unique_ptr<Relay> relay = std::move(spares.back());
     spares.pop_back();
+    if (spares.size() < unused_spares) unused_spares = spares.size();
     relay->attach(client, options);
     return relay;
   }
@@ -31,5 +33,13 @@ void return_relay(std::unique_ptr<Relay> relay) {
 }
 
 size_t spare_relays() { return spares.size(); }
+
+size_t shed_spare_relays() {
+  const size_t count = unused_spares;
+  // The oldest spares, at the bottom: no client took them since the last shed.
+  spares.erase(spares.begin(), spares.begin() + static_cast<std::ptrdiff_t>(count));
+  unused_spares = spares.size();
+  return count;
+}
 
 }  // namespace breakwater::session

@@ -22,5 +22,8 @@ std::unique_ptr<Relay> take_relay(net::Stream& client, net::BufferPool& buffers,
 void return_relay(std::unique_ptr<Relay> relay);
 // How many this thread keeps now.
 size_t spare_relays();
+// Frees the spares no client took since the last call (after a burst, most of
+// them) and returns how many went (session/worker_memory.hpp).
+size_t shed_spare_relays();
 
 }  // namespace breakwater::session

@@ -187,5 +187,31 @@ TEST(FrameCache, KeepsAFewFramesPerSizeAndFreesTheRest) {
 #endif
 }
 
+TEST(FrameCache, ShedFreesTheFramesNoCoroutineTookSinceTheLastShed) {
+  FrameCache::shed();
+  FrameCache::shed();  // whatever earlier tests left on this thread is gone
+  ASSERT_EQ(FrameCache::kept(1500), 0u);
+  std::vector<void*> frames;
+  for (int i = 0; i < 8; ++i) frames.push_back(FrameCache::allocate(1500));
+  for (void* frame : frames) FrameCache::deallocate(frame, 1500);
+  frames.clear();
+#if defined(__SANITIZE_ADDRESS__)
+  EXPECT_EQ(FrameCache::shed(), 0u);
+#else
+  EXPECT_EQ(FrameCache::shed(), 0u) << "freed this round: kept";
+  EXPECT_EQ(FrameCache::kept(1500), 8u);
+  // Three at once this round: five were never needed.
+  for (int i = 0; i < 3; ++i) frames.push_back(FrameCache::allocate(1500));
+  for (void* frame : frames) FrameCache::deallocate(frame, 1500);
+  EXPECT_EQ(FrameCache::shed(), 5u * 1536);
+  EXPECT_EQ(FrameCache::kept(1500), 3u);
+  void* reused = FrameCache::allocate(1500);  // what is kept still works
+  FrameCache::deallocate(reused, 1500);
+  EXPECT_EQ(FrameCache::shed(), 2u * 1536);
+  EXPECT_EQ(FrameCache::shed(), 1536u) << "a quiet round";
+  EXPECT_EQ(FrameCache::kept(1500), 0u);
+#endif
+}
+
 }  // namespace
 }  // namespace breakwater::net

@@ -95,5 +95,43 @@ TEST(BufferPool, AShelfStaysWhereItIsAndSharesItsBuffersWithTheSizeLookups) {
   EXPECT_EQ(small.free_count(), net::BufferPool::max_free(4096));
 }
 
+TEST(BufferPool, ShedFreesOnlyTheBuffersNoTakerNeededSinceTheLastShed) {
+  net::BufferPool pool;
+  net::BufferPool::Shelf& shelf = pool.shelf(4096);
+  for (size_t i = 0; i < 10; ++i) shelf.put(net::BufferPool::Buffer(4096));
+  // Just given back: used this round, so kept.
+  EXPECT_EQ(pool.shed(), 0u);
+  EXPECT_EQ(shelf.free_count(), 10u);
+  // A round in which at most three were out at once: the seven others go.
+  std::vector<net::BufferPool::Buffer> out;
+  for (int i = 0; i < 3; ++i) out.push_back(shelf.take());
+  for (auto& buffer : out) shelf.put(std::move(buffer));
+  out.clear();
+  out.push_back(shelf.take());
+  shelf.put(std::move(out.back()));
+  EXPECT_EQ(pool.shed(), 7u * 4096);
+  EXPECT_EQ(shelf.free_count(), 3u);
+  // A round with one taken and given back keeps that one; a quiet round keeps none.
+  auto again = shelf.take();
+  EXPECT_EQ(again.size(), 4096u);
+  shelf.put(std::move(again));
+  EXPECT_EQ(pool.shed(), 2u * 4096);
+  EXPECT_EQ(shelf.free_count(), 1u);
+  EXPECT_EQ(pool.shed(), 4096u);
+  EXPECT_EQ(shelf.free_count(), 0u);
+}
+
+TEST(BufferPool, AQuietWorkerKeepsNoBufferTwoRoundsAfterItsBurst) {
+  net::BufferPool pool;
+  std::vector<net::BufferPool::Buffer> burst;
+  for (int i = 0; i < 40; ++i) burst.push_back(pool.take(4096));
+  for (int i = 0; i < 20; ++i) burst.push_back(pool.take(16384));
+  for (auto& buffer : burst) pool.give_back(std::move(buffer));
+  ASSERT_EQ(pool.free_count(), 60u);
+  pool.shed();  // the round the burst ended in
+  EXPECT_EQ(pool.shed(), 40u * 4096 + 20u * 16384);
+  EXPECT_EQ(pool.free_count(), 0u);
+}
+
 }  // namespace
 }  // namespace breakwater::session

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <asio.hpp>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "net/buffer_pool.hpp"
 #include "session/relay.hpp"
@@ -99,6 +101,31 @@ TEST(RelayStock, ARelayOfAnotherWorkersBuffersIsNotReused) {
   auto taken = take_relay(client, mine, RelayOptions{});
   EXPECT_NE(taken.get(), kept);
   EXPECT_EQ(&taken->buffers(), &mine);
+  ::close(pair.peer_fd);
+}
+
+TEST(RelayStock, ShedFreesTheSparesNoClientTookSinceTheLastShed) {
+  asio::io_context io;
+  net::BufferPool buffers;
+  auto pair = make_pair(io);
+  net::Stream client(std::move(pair.pooler_end));
+  shed_spare_relays();
+  shed_spare_relays();  // whatever earlier tests left on this thread is gone
+  ASSERT_EQ(spare_relays(), 0u);
+  std::vector<std::unique_ptr<Relay>> burst;
+  for (int i = 0; i < 6; ++i) burst.push_back(take_relay(client, buffers, RelayOptions{}));
+  for (auto& relay : burst) return_relay(std::move(relay));
+  ASSERT_EQ(spare_relays(), 6u);
+  EXPECT_EQ(shed_spare_relays(), 0u) << "returned this round: kept";
+  // Two clients at once this round: four spares were never needed.
+  auto a = take_relay(client, buffers, RelayOptions{});
+  auto b = take_relay(client, buffers, RelayOptions{});
+  return_relay(std::move(a));
+  return_relay(std::move(b));
+  EXPECT_EQ(shed_spare_relays(), 4u);
+  EXPECT_EQ(spare_relays(), 2u);
+  EXPECT_EQ(shed_spare_relays(), 2u) << "a quiet round";
+  EXPECT_EQ(spare_relays(), 0u);
   ::close(pair.peer_fd);
 }
 
