@@ -218,7 +218,7 @@ void IoRing::submit_queued(Operations& ops) {
       continue;
     }
     if (op->receive) {
-      io_uring_prep_recv(sqe, fd, op->data, op->size, 0);
+      io_uring_prep_recv(sqe, fd, op->data, op->size, op->dont_wait ? MSG_DONTWAIT : 0);
     } else {
       io_uring_prep_send(sqe, fd, op->data + op->done, op->size - op->done, MSG_NOSIGNAL);
     }
@@ -229,8 +229,8 @@ void IoRing::submit_queued(Operations& ops) {
   submit();
 }
 
-bool IoRing::collect(Operations& ops) {
-  bool received = false;
+IoRing::Collected IoRing::collect(Operations& ops, bool after_submit) {
+  Collected found;
   io_uring_cqe* cqe;
   unsigned head;
   unsigned seen = 0;
@@ -241,6 +241,21 @@ bool IoRing::collect(Operations& ops) {
     --in_kernel_;
     op->submitted = false;
     const int result = cqe->res;
+    if (op->dont_wait) {
+      // Found empty, or emptied: said now, so that epoll's next report (of bytes
+      // that came after the read) sets the socket readable again. Such a read
+      // completes inside the submitting call; one collected after a poll of
+      // epoll (a full completion queue) says nothing, to be safe.
+      const bool emptied = result == -EAGAIN || (result > 0 && static_cast<size_t>(result) < op->size);
+      if (after_submit && emptied && !op->cancelled) mark_drained(*op->socket);
+      if (result == -EAGAIN) {
+        op->ec = asio::error::would_block;
+        finish(op, ops);
+        continue;
+      }
+    } else {
+      found.other = true;
+    }
     if ((result == -EINTR || result == -EAGAIN) && !op->cancelled) {
       requeue(op);
       continue;
@@ -249,7 +264,7 @@ bool IoRing::collect(Operations& ops) {
       op->ec = result == -ECANCELED || op->cancelled ? asio::error::operation_aborted
                                                       : asio::error_code(-result, asio::error::get_system_category());
     } else if (op->receive) {
-      received = true;
+      found.waited_read = found.waited_read || !op->dont_wait;
       op->done = static_cast<size_t>(result);
       if (result == 0) op->ec = asio::error::eof;
     } else {
@@ -270,9 +285,11 @@ bool IoRing::collect(Operations& ops) {
   // Completions that found the queue full wait in the kernel until asked for.
   if (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_CQ_OVERFLOW) {
     io_uring_get_events(&ring_);
-    received = collect(ops) || received;
+    const Collected more = collect(ops, false);
+    found.waited_read = found.waited_read || more.waited_read;
+    found.other = found.other || more.other;
   }
-  return received;
+  return found;
 }
 
 void IoRing::finish(Operation* op, Operations& ops) {
@@ -283,8 +300,16 @@ void IoRing::finish(Operation* op, Operations& ops) {
 void IoRing::run(long usec, Operations& ops) {
   submit_queued(ops);
   Operations completed;
-  bool received = collect(completed);
+  const Collected found = collect(completed, true);
+  const bool received = found.waited_read;
   const bool ready = !ops.empty() || !completed.empty();
+  // Only reads of what was there (woken clients'): each followed a report of
+  // epoll's, and their handlers need no poll before them, so this turn neither
+  // polls nor counts as a turn without a poll.
+  if (ready && ops.empty() && !found.waited_read && !found.other) {
+    ops.push(completed);
+    return;
+  }
   // Sends that completed in the submitting call have handlers to run: epoll
   // need not be looked at before them (an epoll_wait saved per turn), but it is
   // at least every other turn, so that a busy ring never starves the sockets
@@ -296,7 +321,7 @@ void IoRing::run(long usec, Operations& ops) {
     // With completions to run, epoll is only looked at, not waited on.
     reactor_->run(ready ? 0 : usec, ops);
     polled_last_turn_ = true;
-    collect(completed);
+    collect(completed, false);
   }
   ops.push(completed);
 }

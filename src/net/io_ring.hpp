@@ -21,6 +21,9 @@
 // ring that empties its socket is the last word on it (notified_io.hpp's
 // "drained" flag, which the handler of epoll's report of the same bytes sets).
 //
+// A client's read after epoll woke it (async_receive_now) goes in the batch too,
+// as a read that does not wait: no recv() of its own.
+//
 // Where io_uring cannot be used (old kernel, seccomp, kernel.io_uring_disabled,
 // BREAKWATER_IO_URING=0), no ring is installed: send() and epoll, as before.
 
@@ -52,6 +55,7 @@ struct Operation : asio::detail::scheduler_operation {
   Operation** in_flight = nullptr;
   Operation* next_queued = nullptr;
   bool receive = false;
+  bool dont_wait = false;  // a read of what is there now (MSG_DONTWAIT)
   bool submitted = false;
   bool cancelled = false;
 };
@@ -69,7 +73,8 @@ class RingOp : public Operation {
     RingOp* op = static_cast<RingOp*>(base);
     // A short read emptied the socket. Said now, as the handler runs, after the
     // handlers of the reactor's events that came with it (see IoRing::run).
-    if (owner && op->receive && !op->ec && op->done < op->size) mark_drained(*op->socket);
+    // (A read that does not wait said so as it was collected: IoRing::collect.)
+    if (owner && op->receive && !op->dont_wait && !op->ec && op->done < op->size) mark_drained(*op->socket);
     complete_operation(owner, op, op->handler_, op->work_, op->ec, op->done);
   }
 
@@ -121,6 +126,15 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   void async_receive(Socket& socket, asio::mutable_buffer buffer, Handler handler, Operation** in_flight) {
     start(socket, buffer.data(), buffer.size(), true, std::move(handler), in_flight);
   }
+  // Reads what the socket holds when the batch is submitted, without waiting
+  // (asio::error::would_block when it holds nothing): a recv() of its own saved
+  // for a socket epoll just reported readable. It completes in the submitting
+  // call, and a short or empty result marks the socket drained right then,
+  // before epoll is next polled: a report of bytes that came later still counts.
+  template <class Handler>
+  void async_receive_now(Socket& socket, asio::mutable_buffer buffer, Handler handler, Operation** in_flight) {
+    start(socket, buffer.data(), buffer.size(), true, std::move(handler), in_flight)->dont_wait = true;
+  }
 
   // The operation completes with asio::error::operation_aborted unless the
   // kernel had already finished it; its handler runs either way, later.
@@ -135,7 +149,7 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   void interrupt() override;
 
   template <class Handler>
-  void start(Socket& socket, void* data, size_t size, bool receive, Handler handler, Operation** in_flight) {
+  Operation* start(Socket& socket, void* data, size_t size, bool receive, Handler handler, Operation** in_flight) {
     using Op = io_ring_detail::RingOp<Handler, Socket::executor_type>;
     typename Op::ptr p = {asio::detail::addressof(handler), Op::ptr::allocate(handler), nullptr};
     p.p = new (p.v) Op(handler, socket.get_executor());
@@ -148,14 +162,20 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
     op->in_flight = in_flight;
     *in_flight = op;
     enqueue(op);
+    return op;
   }
 
   bool open(asio::io_context& io);
   void enqueue(Operation* op);
   void requeue(Operation* op);
   void submit_queued(asio::detail::op_queue<asio::detail::scheduler_operation>& ops);
-  // True when a read was among the completions.
-  bool collect(asio::detail::op_queue<asio::detail::scheduler_operation>& ops);
+  // What a collect() found, for IoRing::run's choice to poll epoll or not.
+  struct Collected {
+    bool waited_read = false;  // a read that waited in the kernel
+    bool other = false;        // sends, and anything else but reads of what was there
+  };
+  // `after_submit`: no epoll poll came between the submission and this call.
+  Collected collect(asio::detail::op_queue<asio::detail::scheduler_operation>& ops, bool after_submit);
   void finish(Operation* op, asio::detail::op_queue<asio::detail::scheduler_operation>& ops);
   io_uring_sqe* next_sqe();
   void submit();

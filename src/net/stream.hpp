@@ -63,6 +63,16 @@ class Stream {
   // stream is left to epoll: its next read is usually pending when a link ends,
   // and taking back a read queued for epoll costs no system call.
   void read_through_ring() { ring_reads_ = true; }
+  // Where a ring serves this plain stream, a read of what its socket holds now
+  // can go in the loop's batch (IoRing::async_receive_now): for a client epoll
+  // has just woken, whose read then costs no recv() of its own. Signature:
+  // void(asio::error_code, size_t); asio::error::would_block when it held nothing.
+  bool batches_ready_reads() { return !tls_ && IoRing::serving(socket_) != nullptr; }
+  template <class Handler>
+  void start_read_ready(asio::mutable_buffer buffer, Handler handler) {
+    BW_ASSERT(batches_ready_reads() && receiving_ == nullptr);
+    IoRing::serving(socket_)->async_receive_now(socket_, buffer, std::move(handler), &receiving_);
+  }
   TlsChannel* tls() const { return tls_.get(); }
   bool plain() const { return !tls_; }
   // Bytes already taken off the socket wait inside the TLS session.

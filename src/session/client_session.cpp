@@ -187,6 +187,10 @@ class ClientSession final : public WatchedSession, public KillableSession {
           co_return RelayResult{};
         }
         const bool readable = std::exchange(resumed, false);
+        if (readable && relay().batches_woken_client_reads()) {
+          auto [read_error, read_bytes] = co_await relay().read_woken_client();
+          relay().keep_woken_client_bytes(read_error, read_bytes);
+        }
         if (!relay().client_message_ready() && !co_await relay().wait_for_client(readable)) {
           co_return RelayResult{relay_->client_terminated() ? RelayEnd::ClientTerminated : RelayEnd::ClientGone};
         }

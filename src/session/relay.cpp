@@ -123,6 +123,12 @@ bool Relay::client_message_ready() {
   return bytes.size() >= protocol::kHeaderSize && !(bytes[0] == 'X' && client_scanner_.at_boundary());
 }
 
+void Relay::keep_woken_client_bytes(asio::error_code error, size_t bytes) {
+  if (error) return;
+  from_client_.filled(bytes);
+  count(pool::PoolStats::Received, bytes);
+}
+
 net::Task<bool> Relay::wait_for_client(bool readable) {
   bool retried_wait = false;
   // A complete message already waiting (pipelined) needs no read.

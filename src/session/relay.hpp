@@ -97,6 +97,21 @@ class Relay {
   // wait_for_client's way without waiting: true when a message's header is read
   // (a Terminate alone is left to wait_for_client).
   bool client_message_ready();
+  // A parked client epoll has just woken. Where the loop batches reads
+  // (net::Stream::batches_ready_reads), read_woken_client() reads what its socket
+  // holds in the loop's io_uring batch, with no recv() of its own, and
+  // keep_woken_client_bytes() keeps what came; client_message_ready() then finds
+  // the message read. Nothing read (an error, or the socket was empty) changes
+  // nothing: client_message_ready() reads as before and meets the same outcome.
+  bool batches_woken_client_reads() {
+    return client_->batches_ready_reads() && from_client_.bytes().size() < protocol::kHeaderSize;
+  }
+  auto read_woken_client() {
+    return net::await_io([this, into = from_client_.free_space()](auto handler) {
+      client_->start_read_ready(into, std::move(handler));
+    });
+  }
+  void keep_woken_client_bytes(asio::error_code error, size_t bytes);
   // Nothing of the client's is held: its session may park on the bare socket.
   bool client_idle() const { return from_client_.empty() && !client_->has_buffered_input(); }
   bool client_terminated() const { return client_terminated_; }

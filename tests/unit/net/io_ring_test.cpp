@@ -337,6 +337,78 @@ TEST_F(IoRingTest, AStreamReadingThroughTheRingReadsNothingAtOnceAndQueuesItsRea
   EXPECT_EQ(std::string(buffer, outcome.sent), "server bytes");
 }
 
+TEST_F(IoRingTest, AReadOfWhatIsThereNowTakesItInTheBatchAndLeavesTheSocketDrained) {
+  Pair pair(io());
+  send_from_peer(pair, "query");
+  char buffer[64];
+  Outcome outcome;
+  IoRing::Operation* in_flight = nullptr;
+  asio::post(io(), [&] { ring_->async_receive_now(*pair.socket, asio::buffer(buffer), recording(outcome), &in_flight); });
+  const size_t before = ring_->submissions();
+  run();
+  EXPECT_EQ(ring_->submissions() - before, 1u);
+  ASSERT_TRUE(outcome.done);
+  EXPECT_FALSE(outcome.error) << outcome.error.message();
+  EXPECT_EQ(std::string(buffer, outcome.sent), "query");
+  EXPECT_EQ(in_flight, nullptr);
+  EXPECT_FALSE(maybe_readable(*pair.socket)) << "a short read emptied it: the next read waits for epoll";
+}
+
+TEST_F(IoRingTest, AReadOfWhatIsThereNowThatFillsItsBufferLeavesTheSocketReadable) {
+  Pair pair(io());
+  send_from_peer(pair, "0123456789");
+  char buffer[4];
+  Outcome outcome;
+  IoRing::Operation* in_flight = nullptr;
+  asio::post(io(), [&] { ring_->async_receive_now(*pair.socket, asio::buffer(buffer), recording(outcome), &in_flight); });
+  run();
+  ASSERT_TRUE(outcome.done);
+  EXPECT_EQ(outcome.sent, 4u);
+  EXPECT_TRUE(maybe_readable(*pair.socket)) << "more may be there";
+  EXPECT_EQ(::recv(pair.socket->native_handle(), buffer, sizeof buffer, MSG_DONTWAIT), 4);
+}
+
+TEST_F(IoRingTest, AReadOfWhatIsThereNowOnAnEmptySocketDoesNotWaitAndMissesNoLaterBytes) {
+  Pair pair(io());
+  char buffer[64];
+  Outcome outcome;
+  IoRing::Operation* in_flight = nullptr;
+  asio::post(io(), [&] { ring_->async_receive_now(*pair.socket, asio::buffer(buffer), recording(outcome), &in_flight); });
+  run();
+  ASSERT_TRUE(outcome.done) << "it does not wait in the kernel for bytes";
+  EXPECT_EQ(outcome.error, asio::error::would_block);
+  EXPECT_EQ(in_flight, nullptr);
+  EXPECT_FALSE(maybe_readable(*pair.socket));
+  // The client's next bytes, reported by epoll after that read, wake its wait.
+  Outcome woken;
+  async_wait_readable(*pair.socket, recording(woken));
+  run(20ms);
+  ASSERT_FALSE(woken.done) << "the socket is known empty: the wait waits";
+  send_from_peer(pair, "next");
+  run();
+  ASSERT_TRUE(woken.done);
+  EXPECT_FALSE(woken.error) << woken.error.message();
+  EXPECT_EQ(std::get<1>(read_now(*pair.socket, asio::buffer(buffer))), 4u);
+}
+
+TEST_F(IoRingTest, AStreamBatchesReadsOfWhatIsThereOnlyWhereARingServesIt) {
+  Pair pair(io());
+  send_from_peer(pair, "woken");
+  Stream stream(std::move(*pair.socket));
+  ASSERT_TRUE(stream.batches_ready_reads());
+  char buffer[64];
+  Outcome outcome;
+  asio::post(io(), [&] { stream.start_read_ready(asio::buffer(buffer), recording(outcome)); });
+  const size_t before = ring_->submissions();
+  run();
+  EXPECT_EQ(ring_->submissions() - before, 1u);
+  ASSERT_TRUE(outcome.done);
+  EXPECT_EQ(std::string(buffer, outcome.sent), "woken");
+  IoRing::leave_this_thread();
+  EXPECT_FALSE(stream.batches_ready_reads()) << "no ring serves this thread";
+  IoRing::serve_on_this_thread(io());
+}
+
 TEST_F(IoRingTest, ABusyRingDoesNotStarveTheSocketsEpollWatches) {
   Pair busy(io(), 1 << 20);
   Pair other(io());
