@@ -22,7 +22,9 @@
 // "drained" flag, which the handler of epoll's report of the same bytes sets).
 //
 // A client's read after epoll woke it (async_receive_now) goes in the batch too,
-// as a read that does not wait: no recv() of its own.
+// as a read that does not wait: no recv() of its own. Inside a link, once the
+// server has answered everything, the client's read waits in the ring as a
+// server's does (session/relay.hpp).
 //
 // Where io_uring cannot be used (old kernel, seccomp, kernel.io_uring_disabled,
 // BREAKWATER_IO_URING=0), no ring is installed: send() and epoll, as before.

@@ -61,7 +61,8 @@ class Stream {
   // server's stream, whose reads are short waits for an answer inside a link.
   // read_now then reads nothing, and start_read_some queues the read. A client's
   // stream is left to epoll: its next read is usually pending when a link ends,
-  // and taking back a read queued for epoll costs no system call.
+  // and taking back a read queued for epoll costs no system call (see
+  // start_read_in_ring for the reads that rarely need taking back).
   void read_through_ring() { ring_reads_ = true; }
   // Where a ring serves this plain stream, a read of what its socket holds now
   // can go in the loop's batch (IoRing::async_receive_now): for a client epoll
@@ -73,6 +74,18 @@ class Stream {
     BW_ASSERT(batches_ready_reads() && receiving_ == nullptr);
     IoRing::serving(socket_)->async_receive_now(socket_, buffer, std::move(handler), &receiving_);
   }
+  // A read that waits in the loop's ring for the next bytes (where
+  // batches_ready_reads()), as a server's do: for a client inside a link whose
+  // server has answered everything, so that the link cannot end before the
+  // client speaks and the read is rarely taken back. Its bytes then cost no
+  // recv() of their own. Signature: void(asio::error_code, size_t).
+  template <class Handler>
+  void start_read_in_ring(asio::mutable_buffer buffer, Handler handler) {
+    BW_ASSERT(batches_ready_reads() && receiving_ == nullptr);
+    IoRing::serving(socket_)->async_receive(socket_, buffer, std::move(handler), &receiving_);
+  }
+  // A read of this stream's is in the ring (tests).
+  bool ring_read_pending() const { return receiving_ != nullptr; }
   TlsChannel* tls() const { return tls_.get(); }
   bool plain() const { return !tls_; }
   // Bytes already taken off the socket wait inside the TLS session.

@@ -209,8 +209,33 @@ void Relay::Resume::operator()(asio::error_code ec, size_t n) const {
 void Relay::start_read(Pending& pending, bool client_side, net::Stream& stream, asio::mutable_buffer into) {
   pending.active = true;
   pending.step = Step::Read;
+  pending.in_ring = false;
   pending.stream = &stream;
   stream.start_read_some(into, Resume{this, client_side}, pending.tls_stop.slot());
+}
+
+void Relay::start_client_read() {
+  if (link_.pending_ready == 0 && client_->batches_ready_reads()) {
+    client_pending_.active = true;
+    client_pending_.step = Step::Read;
+    client_pending_.in_ring = true;
+    client_pending_.stream = client_;
+    client_->start_read_in_ring(from_client_.free_space(), Resume{this, true});
+    return;
+  }
+  start_read(client_pending_, true, *client_, from_client_.free_space());
+}
+
+void Relay::move_client_read_to_ring() {
+  Pending& pending = client_pending_;
+  if (!pending.active || pending.step != Step::Read || pending.in_ring || !pending.memory.in_use() ||
+      !client_->batches_ready_reads()) {
+    return;
+  }
+  // Already performed (its bytes came in this turn): its handler runs as usual.
+  if (!net::take_back_read(client_->socket(), pending.memory.room())) return;
+  pending.active = false;
+  start_client_read();
 }
 
 void Relay::start_write(Pending& pending, bool client_side, net::Stream& stream, asio::const_buffer out, Step after) {
@@ -218,6 +243,7 @@ void Relay::start_write(Pending& pending, bool client_side, net::Stream& stream,
                 "a batched send must fit in the direction's operation room");
   pending.active = true;
   pending.step = after;
+  pending.in_ring = false;
   pending.stream = &stream;
   stream.start_write(out, Resume{this, client_side}, pending.tls_stop.slot());
 }
@@ -231,7 +257,7 @@ void Relay::end_link(RelayEnd end) {
   // completed still arrives, and its client bytes are kept.
   for (Pending* pending : {&client_pending_, &server_pending_}) {
     if (!pending->active) continue;
-    if (pending->step == Step::Read && pending->stream->plain() && pending->memory.in_use() &&
+    if (pending->step == Step::Read && !pending->in_ring && pending->stream->plain() && pending->memory.in_use() &&
         net::take_back_read(pending->stream->socket(), pending->memory.room())) {
       pending->active = false;
       continue;
@@ -311,7 +337,7 @@ void Relay::pump_client(Step step) {
     if (step == Step::Read) {
       net::IoResult read = client_->read_now(from_client_.free_space());
       if (std::get<0>(read) == asio::error::would_block) {
-        start_read(client_pending_, true, *client_, from_client_.free_space());
+        start_client_read();
         return;
       }
       auto [ec, n] = read;
@@ -342,6 +368,7 @@ void Relay::pump_client(Step step) {
 
 void Relay::client_operation_done(asio::error_code ec, size_t n) {
   client_pending_.active = false;
+  client_pending_.in_ring = false;
   if (client_pending_.step == Step::Read) {
     // A read that completed as the link ended keeps its bytes for the next link.
     if (!ec) {
@@ -426,6 +453,9 @@ void Relay::pump_server(Step step) {
       auto scan = scan_server_bytes();
       if (!scan) return end_link(RelayEnd::ServerProtocolError);
       server_scan_ = *scan;
+      // Everything answered, and the link goes on: the client speaks next. Its
+      // read joins the batch that carries this answer to it.
+      if (link_.pending_ready == 0 && !server_scan_.violation && !released()) move_client_read_to_ring();
       const size_t forward = server_scan_.forward;
       if (forward > 0) {
         const auto out = asio::buffer(from_server_.bytes().data(), forward);

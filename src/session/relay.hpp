@@ -196,6 +196,7 @@ class Relay {
   struct Pending {
     bool active = false;
     Step step = Step::Read;
+    bool in_ring = false;  // a read waiting in the loop's ring rather than on epoll
     net::Stream* stream = nullptr;  // the stream the operation runs on
     net::OpMemory memory;
     asio::cancellation_signal tls_stop;
@@ -210,6 +211,13 @@ class Relay {
   };
   void start_read(Pending& pending, bool client_side, net::Stream& stream, asio::mutable_buffer into);
   void start_write(Pending& pending, bool client_side, net::Stream& stream, asio::const_buffer out, Step after);
+  // The client's next read inside a link. While the server owes an answer, it
+  // waits on epoll, where taking it back when the answer ends the link costs
+  // nothing. Once the server has answered everything, the link cannot end
+  // before the client speaks (bar failures and timeouts): the read waits in the
+  // loop's io_uring batch, and the client's next message costs no recv().
+  void start_client_read();
+  void move_client_read_to_ring();
 
   // client -> server, and server -> client: each runs until it must wait or the link ends.
   void pump_client(Step step);

@@ -1,6 +1,8 @@
 // One link of the relay, end to end over socket pairs: where it ends, what each
 // side sees, and that the relay is done with both sockets when run() returns
-// (the session may hand the server on, or destroy the relay, at once).
+// (the session may hand the server on, or destroy the relay, at once). Each test
+// runs on a loop with epoll alone and on one with an io_uring ring in front
+// (net/io_ring.hpp), where sends, server reads and some client reads are batched.
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "net/buffer_pool.hpp"
+#include "net/io_ring.hpp"
 #include "session/relay.hpp"
 #include "relay_test_support.hpp"
 
@@ -25,16 +28,25 @@ protocol::ByteBuffer operator+(protocol::ByteBuffer a, const protocol::ByteBuffe
   return a;
 }
 
-// A client and a server around one Relay; run() is started by link().
-class RelayLink : public ::testing::Test {
+// A client and a server around one Relay; run() is started by link(). The
+// parameter: whether the loop has an io_uring ring.
+class RelayLink : public ::testing::TestWithParam<bool> {
  protected:
   RelayLink()
       : client_pair_(make_pair(io_)),
         server_pair_(make_pair(io_)),
         client_(std::move(client_pair_.pooler_end)),
         server_(1, std::move(server_pair_.pooler_end), 0),
-        relay_(std::make_unique<Relay>(client_, buffers_, RelayOptions{})) {}
+        relay_(std::make_unique<Relay>(client_, buffers_, RelayOptions{})) {
+    if (GetParam()) {
+      // A machine without io_uring would lose this coverage silently: say so.
+      EXPECT_TRUE(net::IoRing::install(io_)) << "io_uring is not available here";
+      net::IoRing::serve_on_this_thread(io_);
+    }
+  }
   ~RelayLink() override {
+    relay_.reset();
+    net::IoRing::leave_this_thread();
     ::close(client_pair_.peer_fd);
     ::close(server_pair_.peer_fd);
   }
@@ -73,7 +85,7 @@ class RelayLink : public ::testing::Test {
   std::optional<RelayResult> result_;
 };
 
-TEST_F(RelayLink, PipelinedQueriesKeepTheServerUntilTheLastAnswer) {
+TEST_P(RelayLink, PipelinedQueriesKeepTheServerUntilTheLastAnswer) {
   link(ReleasePolicy::AtTransaction);
   send_all(client_pair_.peer_fd, select_one() + select_one());
   EXPECT_EQ(drain(server_pair_.peer_fd, 2 * select_one().size()).size(), 2 * select_one().size());
@@ -91,7 +103,7 @@ TEST_F(RelayLink, PipelinedQueriesKeepTheServerUntilTheLastAnswer) {
   EXPECT_TRUE(relay_->client_idle());
 }
 
-TEST_F(RelayLink, ATransactionHoldsTheServerUntilItEnds) {
+TEST_P(RelayLink, ATransactionHoldsTheServerUntilItEnds) {
   link(ReleasePolicy::AtTransaction);
   send_all(client_pair_.peer_fd, select_one());
   drain(server_pair_.peer_fd, select_one().size());
@@ -107,7 +119,7 @@ TEST_F(RelayLink, ATransactionHoldsTheServerUntilItEnds) {
   EXPECT_EQ(result_->end, RelayEnd::Released);
 }
 
-TEST_F(RelayLink, StatementPoolingRefusesAnOpenTransactionBeforeTheClientSeesIt) {
+TEST_P(RelayLink, StatementPoolingRefusesAnOpenTransactionBeforeTheClientSeesIt) {
   link(ReleasePolicy::AtStatement);
   send_all(client_pair_.peer_fd, select_one());
   drain(server_pair_.peer_fd, select_one().size());
@@ -118,7 +130,7 @@ TEST_F(RelayLink, StatementPoolingRefusesAnOpenTransactionBeforeTheClientSeesIt)
   EXPECT_EQ(read_available(client_pair_.peer_fd), 0u) << "the ReadyForQuery 'T' is withheld";
 }
 
-TEST_F(RelayLink, TerminateEndsTheLinkAndNeverReachesTheServer) {
+TEST_P(RelayLink, TerminateEndsTheLinkAndNeverReachesTheServer) {
   link(ReleasePolicy::Never);
   send_all(client_pair_.peer_fd, select_one());
   drain(server_pair_.peer_fd, select_one().size());
@@ -135,7 +147,7 @@ TEST_F(RelayLink, TerminateEndsTheLinkAndNeverReachesTheServer) {
   EXPECT_TRUE(result_->link.server_clean()) << "the server may serve another client";
 }
 
-TEST_F(RelayLink, AServerThatClosesEndsTheLinkWithTheClientsReadStopped) {
+TEST_P(RelayLink, AServerThatClosesEndsTheLinkWithTheClientsReadStopped) {
   link(ReleasePolicy::AtTransaction);
   send_all(client_pair_.peer_fd, select_one());
   drain(server_pair_.peer_fd, select_one().size());
@@ -148,7 +160,7 @@ TEST_F(RelayLink, AServerThatClosesEndsTheLinkWithTheClientsReadStopped) {
   io_.poll();
 }
 
-TEST_F(RelayLink, AClientThatLeavesEndsTheLink) {
+TEST_P(RelayLink, AClientThatLeavesEndsTheLink) {
   link(ReleasePolicy::AtTransaction);
   send_all(client_pair_.peer_fd, select_one());
   drain(server_pair_.peer_fd, select_one().size());
@@ -159,7 +171,7 @@ TEST_F(RelayLink, AClientThatLeavesEndsTheLink) {
   EXPECT_FALSE(result_->link.server_clean()) << "its query is still unanswered";
 }
 
-TEST_F(RelayLink, AnAnswerLargerThanTheClientsSocketArrivesWholeAndInOrder) {
+TEST_P(RelayLink, AnAnswerLargerThanTheClientsSocketArrivesWholeAndInOrder) {
   link(ReleasePolicy::AtTransaction);
   send_all(client_pair_.peer_fd, select_one());
   drain(server_pair_.peer_fd, select_one().size());
@@ -193,6 +205,70 @@ TEST_F(RelayLink, AnAnswerLargerThanTheClientsSocketArrivesWholeAndInOrder) {
   EXPECT_EQ(result_->end, RelayEnd::Released);
   EXPECT_EQ(relay_->operations_on_heap(), 0u) << "every read and write fit in the relay's own memory";
 }
+
+TEST_P(RelayLink, InsideATransactionTheClientsNextStatementWaitsInTheRingOnceTheServerHasAnswered) {
+  link(ReleasePolicy::AtTransaction);
+  send_all(client_pair_.peer_fd, select_one());
+  drain(server_pair_.peer_fd, select_one().size());
+  // The answer may end the link: the client's read waits on epoll, where taking it back costs nothing.
+  EXPECT_FALSE(client_.ring_read_pending());
+
+  send_all(server_pair_.peer_fd, ready_for_query('T'));
+  drain(client_pair_.peer_fd, 6);
+  EXPECT_EQ(client_.ring_read_pending(), GetParam()) << "the link cannot end before the client speaks";
+
+  send_all(client_pair_.peer_fd, select_one());
+  EXPECT_EQ(drain(server_pair_.peer_fd, select_one().size()).size(), select_one().size());
+  EXPECT_FALSE(client_.ring_read_pending());
+  send_all(server_pair_.peer_fd, ready_for_query('I'));
+  run_until_ended();
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->end, RelayEnd::Released);
+  EXPECT_EQ(read_available(client_pair_.peer_fd), 6u);
+  EXPECT_TRUE(relay_->client_idle());
+}
+
+TEST_P(RelayLink, SessionPoolingReadsEachNextQueryThroughTheRing) {
+  link(ReleasePolicy::Never);
+  for (int i = 0; i < 3; ++i) {
+    send_all(client_pair_.peer_fd, select_one());
+    EXPECT_EQ(drain(server_pair_.peer_fd, select_one().size()).size(), select_one().size());
+    send_all(server_pair_.peer_fd, ready_for_query('I'));
+    EXPECT_EQ(drain(client_pair_.peer_fd, 6).size(), 6u);
+    EXPECT_EQ(client_.ring_read_pending(), GetParam());
+  }
+  EXPECT_FALSE(result_.has_value());
+  ::shutdown(client_pair_.peer_fd, SHUT_RDWR);
+  run_until_ended();
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->end, RelayEnd::ClientGone);
+}
+
+TEST_P(RelayLink, AServerThatClosesInsideATransactionEndsTheLinkOnceTheClientsReadIsTakenBack) {
+  link(ReleasePolicy::AtTransaction);
+  send_all(client_pair_.peer_fd, select_one());
+  drain(server_pair_.peer_fd, select_one().size());
+  send_all(server_pair_.peer_fd, ready_for_query('T'));
+  drain(client_pair_.peer_fd, 6);
+  ::shutdown(server_pair_.peer_fd, SHUT_RDWR);
+  run_until_ended();
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->end, RelayEnd::ServerGone);
+  EXPECT_FALSE(client_.ring_read_pending()) << "run() returned with the client's read still in the kernel";
+  // The client's next query is not lost: the session reads it for the next link.
+  send_all(client_pair_.peer_fd, select_one());
+  bool more = false;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    more = co_await net::as_awaitable(relay_->wait_for_client());
+  }, asio::detached);
+  run_until(io_, [&] { return more; });
+  EXPECT_TRUE(more);
+  relay_.reset();
+  io_.poll();
+}
+
+INSTANTIATE_TEST_SUITE_P(EpollAndRing, RelayLink, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) { return param.param ? "Ring" : "Epoll"; });
 
 }  // namespace
 }  // namespace breakwater::session
