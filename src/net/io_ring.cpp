@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "net/plain_syscalls.hpp"
 
 namespace breakwater::net {
 
@@ -297,10 +298,52 @@ void IoRing::finish(Operation* op, Operations& ops) {
   ops.push(op);  // its handler runs as the loop's next handlers; the work count ends there
 }
 
+bool IoRing::performed_alone(Operations& ops, Collected& found) {
+  Operation* op = queued_head_;
+  if (op == nullptr || op != queued_tail_ || (op->receive && !op->dont_wait) || op->cancelled ||
+      io_uring_sq_ready(&ring_) != 0) {
+    return false;
+  }
+  const int fd = op->socket->native_handle();
+  if (fd < 0) return false;  // submit_queued says why
+  if (op->receive) {
+    const ssize_t n = plain_recv(fd, op->data, op->size, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) return false;
+    // As collect() after a submission: found empty, or emptied, is said now.
+    if (n > 0) {
+      op->done = static_cast<size_t>(n);
+      if (op->done < op->size) mark_drained(*op->socket);
+    } else if (n == 0) {
+      op->ec = asio::error::eof;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      mark_drained(*op->socket);
+      op->ec = asio::error::would_block;
+    } else {
+      op->ec = asio::error_code(errno, asio::error::get_system_category());
+    }
+  } else {
+    const ssize_t n = plain_send(fd, op->data + op->done, op->size - op->done, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return false;
+    if (n < 0) {
+      op->ec = asio::error_code(errno, asio::error::get_system_category());
+    } else {
+      op->done += static_cast<size_t>(n);
+      if (op->done < op->size) return false;  // the rest waits in the ring for room
+    }
+    found.other = true;
+  }
+  queued_head_ = queued_tail_ = nullptr;
+  ++direct_operations_;
+  finish(op, ops);
+  return true;
+}
+
 void IoRing::run(long usec, Operations& ops) {
-  submit_queued(ops);
   Operations completed;
-  const Collected found = collect(completed, true);
+  Collected direct;
+  if (!performed_alone(completed, direct)) submit_queued(ops);
+  Collected found = collect(completed, true);
+  found.other = found.other || direct.other;
   const bool received = found.waited_read;
   const bool ready = !ops.empty() || !completed.empty();
   // Only reads of what was there (woken clients'): each followed a report of

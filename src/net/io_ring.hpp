@@ -21,6 +21,10 @@
 // ring that empties its socket is the last word on it (notified_io.hpp's
 // "drained" flag, which the handler of epoll's report of the same bytes sets).
 //
+// A batch of one send, or of one read of what is there, is done with its own
+// system call instead, which costs the kernel less than the ring for one
+// operation (docs/performance.md).
+//
 // A client's read after epoll woke it (async_receive_now) goes in the batch too,
 // as a read that does not wait: no recv() of its own. Inside a link, once the
 // server has answered everything, the client's read waits in the ring as a
@@ -142,8 +146,10 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   // kernel had already finished it; its handler runs either way, later.
   void cancel(Operation* op);
 
-  // How many io_uring_enter calls this ring has made (tests).
+  // How many io_uring_enter calls this ring has made, and how many operations
+  // it did with a system call of their own, alone in their batch (tests).
   size_t submissions() const { return submissions_; }
+  size_t direct_operations() const { return direct_operations_; }
 
  private:
   void shutdown() override;
@@ -178,6 +184,11 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   };
   // `after_submit`: no epoll poll came between the submission and this call.
   Collected collect(asio::detail::op_queue<asio::detail::scheduler_operation>& ops, bool after_submit);
+  // A batch of one send, or one read of what is there, is done with its own
+  // system call: the ring only pays for a batch. True when that completed it
+  // (into `ops`); false leaves it queued for the ring (a send the socket did
+  // not take whole, a read that waits, anything beside other submissions).
+  bool performed_alone(asio::detail::op_queue<asio::detail::scheduler_operation>& ops, Collected& found);
   void finish(Operation* op, asio::detail::op_queue<asio::detail::scheduler_operation>& ops);
   io_uring_sqe* next_sqe();
   void submit();
@@ -197,6 +208,7 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   size_t in_kernel_ = 0;
   bool polled_last_turn_ = true;
   size_t submissions_ = 0;
+  size_t direct_operations_ = 0;
 };
 
 }  // namespace breakwater::net

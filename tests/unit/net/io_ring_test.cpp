@@ -88,6 +88,8 @@ class IoRingTest : public ::testing::Test {
     io_->run_for(limit);
   }
   asio::io_context& io() { return *io_; }
+  // The ring's submissions, and the operations done alone with a system call of their own.
+  size_t system_calls() const { return ring_->submissions() + ring_->direct_operations(); }
 
   std::unique_ptr<asio::io_context> io_;
   IoRing* ring_ = nullptr;
@@ -197,9 +199,9 @@ TEST_F(IoRingTest, AStreamSendsThroughTheRingServingItsLoop) {
   Outcome outcome;
   const std::string message = "batched";
   asio::post(io(), [&] { stream.start_write(asio::buffer(message), recording(outcome), asio::cancellation_slot()); });
-  const size_t before = ring_->submissions();
+  const size_t before = system_calls();
   run();
-  EXPECT_EQ(ring_->submissions() - before, 1u);
+  EXPECT_EQ(system_calls() - before, 1u);
   EXPECT_TRUE(outcome.done);
   EXPECT_EQ(outcome.sent, message.size());
   EXPECT_EQ(pair.peer_reads(), message);
@@ -337,16 +339,45 @@ TEST_F(IoRingTest, AStreamReadingThroughTheRingReadsNothingAtOnceAndQueuesItsRea
   EXPECT_EQ(std::string(buffer, outcome.sent), "server bytes");
 }
 
-TEST_F(IoRingTest, AReadOfWhatIsThereNowTakesItInTheBatchAndLeavesTheSocketDrained) {
+TEST_F(IoRingTest, ReadsOfWhatIsThereNowGoInOneBatchAndLeaveTheirSocketsDrained) {
+  Pair first(io()), second(io());
+  send_from_peer(first, "query");
+  send_from_peer(second, "another");
+  char buffers[2][64];
+  Outcome outcomes[2];
+  IoRing::Operation* in_flight[2] = {};
+  asio::post(io(), [&] {
+    ring_->async_receive_now(*first.socket, asio::buffer(buffers[0]), recording(outcomes[0]), &in_flight[0]);
+    ring_->async_receive_now(*second.socket, asio::buffer(buffers[1]), recording(outcomes[1]), &in_flight[1]);
+  });
+  const size_t before = ring_->submissions();
+  run();
+  EXPECT_EQ(ring_->submissions() - before, 1u);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(outcomes[i].done);
+    EXPECT_FALSE(outcomes[i].error) << outcomes[i].error.message();
+    EXPECT_EQ(in_flight[i], nullptr);
+  }
+  EXPECT_EQ(std::string(buffers[0], outcomes[0].sent), "query");
+  EXPECT_EQ(std::string(buffers[1], outcomes[1].sent), "another");
+  EXPECT_FALSE(maybe_readable(*first.socket)) << "a short read emptied it: the next read waits for epoll";
+  EXPECT_FALSE(maybe_readable(*second.socket));
+}
+
+// Through the ring one operation costs the kernel more than its own system call
+// (loopback TCP, 100 bytes: a send 4.3 against 3.8 us, a read 0.6 us more): a
+// batch of one is done directly, with the same outcome.
+TEST_F(IoRingTest, ALoneReadOfWhatIsThereIsARecvOfItsOwnThatLeavesTheSocketDrained) {
   Pair pair(io());
   send_from_peer(pair, "query");
   char buffer[64];
   Outcome outcome;
   IoRing::Operation* in_flight = nullptr;
   asio::post(io(), [&] { ring_->async_receive_now(*pair.socket, asio::buffer(buffer), recording(outcome), &in_flight); });
-  const size_t before = ring_->submissions();
+  const size_t submissions = ring_->submissions(), direct = ring_->direct_operations();
   run();
-  EXPECT_EQ(ring_->submissions() - before, 1u);
+  EXPECT_EQ(ring_->submissions() - submissions, 0u);
+  EXPECT_EQ(ring_->direct_operations() - direct, 1u);
   ASSERT_TRUE(outcome.done);
   EXPECT_FALSE(outcome.error) << outcome.error.message();
   EXPECT_EQ(std::string(buffer, outcome.sent), "query");
@@ -354,41 +385,116 @@ TEST_F(IoRingTest, AReadOfWhatIsThereNowTakesItInTheBatchAndLeavesTheSocketDrain
   EXPECT_FALSE(maybe_readable(*pair.socket)) << "a short read emptied it: the next read waits for epoll";
 }
 
-TEST_F(IoRingTest, AReadOfWhatIsThereNowThatFillsItsBufferLeavesTheSocketReadable) {
+TEST_F(IoRingTest, ALoneSendIsASendOfItsOwnAndSendsTogetherShareASubmission) {
   Pair pair(io());
-  send_from_peer(pair, "0123456789");
-  char buffer[4];
   Outcome outcome;
   IoRing::Operation* in_flight = nullptr;
-  asio::post(io(), [&] { ring_->async_receive_now(*pair.socket, asio::buffer(buffer), recording(outcome), &in_flight); });
+  const std::string message = "alone";
+  asio::post(io(), [&] { ring_->async_send(*pair.socket, asio::buffer(message), recording(outcome), &in_flight); });
+  size_t submissions = ring_->submissions(), direct = ring_->direct_operations();
   run();
+  EXPECT_EQ(ring_->submissions() - submissions, 0u);
+  EXPECT_EQ(ring_->direct_operations() - direct, 1u);
   ASSERT_TRUE(outcome.done);
-  EXPECT_EQ(outcome.sent, 4u);
-  EXPECT_TRUE(maybe_readable(*pair.socket)) << "more may be there";
-  EXPECT_EQ(::recv(pair.socket->native_handle(), buffer, sizeof buffer, MSG_DONTWAIT), 4);
+  EXPECT_FALSE(outcome.error);
+  EXPECT_EQ(outcome.sent, message.size());
+  EXPECT_EQ(in_flight, nullptr);
+  EXPECT_EQ(pair.peer_reads(), message);
+
+  Outcome outcomes[2];
+  IoRing::Operation* both_in_flight[2] = {};
+  asio::post(io(), [&] {
+    for (int i = 0; i < 2; ++i) {
+      ring_->async_send(*pair.socket, asio::buffer(message), recording(outcomes[i]), &both_in_flight[i]);
+    }
+  });
+  submissions = ring_->submissions();
+  direct = ring_->direct_operations();
+  run();
+  EXPECT_EQ(ring_->submissions() - submissions, 1u);
+  EXPECT_EQ(ring_->direct_operations() - direct, 0u);
+  EXPECT_TRUE(outcomes[0].done && outcomes[1].done);
+  EXPECT_EQ(pair.peer_reads(), message + message);
+}
+
+TEST_F(IoRingTest, ALoneSendTheSocketDoesNotTakeWholeWaitsInTheRingForTheRest) {
+  Pair pair(io(), 4096);
+  const std::string message(512 * 1024, 'x');
+  Outcome outcome;
+  IoRing::Operation* in_flight = nullptr;
+  asio::post(io(), [&] { ring_->async_send(*pair.socket, asio::buffer(message), recording(outcome), &in_flight); });
+  const size_t submissions = ring_->submissions();
+  run(20ms);
+  EXPECT_FALSE(outcome.done);
+  EXPECT_EQ(ring_->submissions() - submissions, 1u) << "the rest went to the ring";
+  std::string got;
+  for (int i = 0; i < 400 && got.size() < message.size(); ++i) {
+    got += pair.peer_reads();
+    run(5ms);
+  }
+  got += pair.peer_reads();
+  EXPECT_TRUE(outcome.done);
+  EXPECT_FALSE(outcome.error) << outcome.error.message();
+  EXPECT_EQ(outcome.sent, message.size());
+  EXPECT_EQ(got, message);
+}
+
+// Queues a read of what `pair` holds, alone in its batch (done directly) or
+// beside a send on another socket (through the ring), to check both ways.
+void receive_now(IoRing& ring, asio::io_context& io, Pair& pair, asio::mutable_buffer into, Outcome& outcome,
+                 IoRing::Operation*& in_flight, Pair* beside) {
+  static const std::string kCompanion = "companion";
+  static Outcome companion_outcome;
+  static IoRing::Operation* companion_in_flight = nullptr;
+  asio::post(io, [&ring, &pair, into, &outcome, &in_flight, beside] {
+    ring.async_receive_now(*pair.socket, into, recording(outcome), &in_flight);
+    if (beside != nullptr) {
+      ring.async_send(*beside->socket, asio::buffer(kCompanion), recording(companion_outcome), &companion_in_flight);
+    }
+  });
+}
+
+TEST_F(IoRingTest, AReadOfWhatIsThereNowThatFillsItsBufferLeavesTheSocketReadable) {
+  Pair other(io());
+  for (Pair* beside : {static_cast<Pair*>(nullptr), &other}) {
+    Pair pair(io());
+    send_from_peer(pair, "0123456789");
+    char buffer[4];
+    Outcome outcome;
+    IoRing::Operation* in_flight = nullptr;
+    receive_now(*ring_, io(), pair, asio::buffer(buffer), outcome, in_flight, beside);
+    run();
+    ASSERT_TRUE(outcome.done);
+    EXPECT_EQ(outcome.sent, 4u);
+    EXPECT_TRUE(maybe_readable(*pair.socket)) << "more may be there";
+    EXPECT_EQ(::recv(pair.socket->native_handle(), buffer, sizeof buffer, MSG_DONTWAIT), 4);
+  }
 }
 
 TEST_F(IoRingTest, AReadOfWhatIsThereNowOnAnEmptySocketDoesNotWaitAndMissesNoLaterBytes) {
-  Pair pair(io());
-  char buffer[64];
-  Outcome outcome;
-  IoRing::Operation* in_flight = nullptr;
-  asio::post(io(), [&] { ring_->async_receive_now(*pair.socket, asio::buffer(buffer), recording(outcome), &in_flight); });
-  run();
-  ASSERT_TRUE(outcome.done) << "it does not wait in the kernel for bytes";
-  EXPECT_EQ(outcome.error, asio::error::would_block);
-  EXPECT_EQ(in_flight, nullptr);
-  EXPECT_FALSE(maybe_readable(*pair.socket));
-  // The client's next bytes, reported by epoll after that read, wake its wait.
-  Outcome woken;
-  async_wait_readable(*pair.socket, recording(woken));
-  run(20ms);
-  ASSERT_FALSE(woken.done) << "the socket is known empty: the wait waits";
-  send_from_peer(pair, "next");
-  run();
-  ASSERT_TRUE(woken.done);
-  EXPECT_FALSE(woken.error) << woken.error.message();
-  EXPECT_EQ(std::get<1>(read_now(*pair.socket, asio::buffer(buffer))), 4u);
+  Pair other(io());
+  for (Pair* beside : {static_cast<Pair*>(nullptr), &other}) {
+    Pair pair(io());
+    char buffer[64];
+    Outcome outcome;
+    IoRing::Operation* in_flight = nullptr;
+    receive_now(*ring_, io(), pair, asio::buffer(buffer), outcome, in_flight, beside);
+    run();
+    ASSERT_TRUE(outcome.done) << "it does not wait in the kernel for bytes";
+    EXPECT_EQ(outcome.error, asio::error::would_block);
+    EXPECT_EQ(in_flight, nullptr);
+    EXPECT_FALSE(maybe_readable(*pair.socket));
+    // The client's next bytes, reported by epoll after that read, wake its wait.
+    Outcome woken;
+    async_wait_readable(*pair.socket, recording(woken));
+    run(20ms);
+    ASSERT_FALSE(woken.done) << "the socket is known empty: the wait waits";
+    send_from_peer(pair, "next");
+    run();
+    ASSERT_TRUE(woken.done);
+    EXPECT_FALSE(woken.error) << woken.error.message();
+    EXPECT_EQ(std::get<1>(read_now(*pair.socket, asio::buffer(buffer))), 4u);
+  }
 }
 
 TEST_F(IoRingTest, AStreamBatchesReadsOfWhatIsThereOnlyWhereARingServesIt) {
@@ -399,9 +505,9 @@ TEST_F(IoRingTest, AStreamBatchesReadsOfWhatIsThereOnlyWhereARingServesIt) {
   char buffer[64];
   Outcome outcome;
   asio::post(io(), [&] { stream.start_read_ready(asio::buffer(buffer), recording(outcome)); });
-  const size_t before = ring_->submissions();
+  const size_t before = system_calls();
   run();
-  EXPECT_EQ(ring_->submissions() - before, 1u);
+  EXPECT_EQ(system_calls() - before, 1u);
   ASSERT_TRUE(outcome.done);
   EXPECT_EQ(std::string(buffer, outcome.sent), "woken");
   IoRing::leave_this_thread();
