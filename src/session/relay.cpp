@@ -206,24 +206,22 @@ void Relay::Resume::operator()(asio::error_code ec, size_t n) const {
   }
 }
 
-void Relay::start_read(Pending& pending, bool client_side, net::Stream& stream, asio::mutable_buffer into) {
+void Relay::start_read(Pending& pending, bool client_side, net::Stream& stream, asio::mutable_buffer into,
+                       bool in_ring) {
   pending.active = true;
   pending.step = Step::Read;
-  pending.in_ring = false;
+  pending.in_ring = in_ring;
   pending.stream = &stream;
-  stream.start_read_some(into, Resume{this, client_side}, pending.tls_stop.slot());
+  if (in_ring) {
+    stream.start_read_in_ring(into, Resume{this, client_side});
+  } else {
+    stream.start_read_some(into, Resume{this, client_side}, pending.tls_stop.slot());
+  }
 }
 
 void Relay::start_client_read() {
-  if (link_.pending_ready == 0 && client_->batches_ready_reads()) {
-    client_pending_.active = true;
-    client_pending_.step = Step::Read;
-    client_pending_.in_ring = true;
-    client_pending_.stream = client_;
-    client_->start_read_in_ring(from_client_.free_space(), Resume{this, true});
-    return;
-  }
-  start_read(client_pending_, true, *client_, from_client_.free_space());
+  start_read(client_pending_, true, *client_, from_client_.free_space(),
+             link_.pending_ready == 0 && client_->batches_ready_reads());
 }
 
 void Relay::move_client_read_to_ring() {

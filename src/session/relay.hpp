@@ -209,7 +209,9 @@ class Relay {
     allocator_type get_allocator() const noexcept;
     void operator()(asio::error_code ec, size_t n) const;
   };
-  void start_read(Pending& pending, bool client_side, net::Stream& stream, asio::mutable_buffer into);
+  // `in_ring`: the read waits in the loop's io_uring batch (see start_client_read).
+  void start_read(Pending& pending, bool client_side, net::Stream& stream, asio::mutable_buffer into,
+                  bool in_ring = false);
   void start_write(Pending& pending, bool client_side, net::Stream& stream, asio::const_buffer out, Step after);
   // The client's next read inside a link. While the server owes an answer, it
   // waits on epoll, where taking it back when the answer ends the link costs
