@@ -75,7 +75,6 @@ Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSett
       caps_(std::move(caps)),
       server_lifetime_s_(settings_.server_lifetime_s),
       server_idle_timeout_s_(settings_.server_idle_timeout_s),
-      server_login_retry_s_(settings_.server_login_retry_s),
       server_check_delay_s_(settings_.server_check_delay_s),
       min_pool_size_(settings_.limits.min_pool_size),
       stats_(worker_count),
@@ -126,11 +125,6 @@ std::unique_ptr<ServerConnection> Pool::take_idle_locked(int worker_id) {
     if (!list.empty()) return take_from(list);
   }
   BW_PANIC("the accounting counts an idle server that no list holds");
-}
-
-bool Pool::in_login_retry_locked() const {
-  return last_login_error_ &&
-         Clock::now() - last_login_failure_ < std::chrono::duration<double>(server_login_retry_s_.load(std::memory_order_relaxed));
 }
 
 void Pool::give_back(std::unique_ptr<ServerConnection> server, Clock::time_point now) {
@@ -185,13 +179,13 @@ void Pool::retire(std::unique_ptr<ServerConnection> server, const char* why) {
 }
 
 void Pool::forget(std::unique_ptr<ServerConnection> server) {
-  std::shared_ptr<Waiter> waiter;
+  net::Worker* login_on = nullptr;
   {
     Guard lock(*this);
-    waiter = grant_locked(accounting_.active_closed(Clock::now()));
+    if (accounting_.active_closed(Clock::now())) login_on = login_worker_locked();
   }
   server->stream.close();
-  wake(waiter);
+  start_login(login_on);
   announce_cap_room();
 }
 
@@ -216,12 +210,12 @@ void Pool::make_room_under_caps() {
 }
 
 void Pool::cap_has_room() {
-  std::shared_ptr<Waiter> waiter;
+  net::Worker* login_on = nullptr;
   {
     Guard lock(*this);
-    waiter = grant_locked(accounting_.room_appeared(Clock::now()));
+    if (accounting_.room_appeared(Clock::now())) login_on = login_worker_locked();
   }
-  wake(waiter);
+  start_login(login_on);
 }
 
 bool Pool::close_one_idle_server() {
@@ -258,7 +252,9 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
     std::unique_ptr<ServerConnection> server;
     std::shared_ptr<Waiter> waiter;
     Clock::time_point wake_at;
-    bool may_open = false, blocked_by_cap = false;
+    net::Worker* login_on = nullptr;
+    bool blocked_by_cap = false;
+    std::optional<ClientError> failed;
     std::optional<std::string> check_query;  // set when an idle server needs checking first
     if (now == Clock::time_point{}) now = Clock::now();
     {
@@ -269,17 +265,20 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
           server = take_idle_locked(worker.id());
           if (due_for_check_locked(*server, now)) check_query = server_check_query_;
           break;
-        case PoolAccounting::Next::Open:
-          may_open = true;
+        case PoolAccounting::Next::Fail:
+          BW_ASSERT(last_login_error_.has_value());
+          failed = *last_login_error_;
           break;
         case PoolAccounting::Next::Wait:
           wake_at = step.wake_at;
           waiter = new_waiter_locked(worker, step.ticket, wake_at);
+          if (step.open) login_on = login_worker_locked(&worker);
           blocked_by_cap = step.blocked_by_cap;
           break;
       }
     }
-    if (may_open) co_return co_await net::await_asio(worker.io().get_executor(), open_server(worker));
+    if (failed) co_return unexpected(std::move(*failed));
+    start_login(login_on);
     if (blocked_by_cap) make_room_under_caps();
     if (waiter && stop != nullptr) {
       stop->waiting = waiter;
@@ -290,46 +289,41 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
         co_await waiter->next_wake();
       }
       now = Clock::now();  // after the wait
-      std::shared_ptr<Waiter> older;
-      bool open = false, timed_out = false, abandoned = false;
+      bool timed_out = false, abandoned = false;
+      login_on = nullptr;
       {
         Guard lock(*this);
         if (waiter->server) {
           server = std::move(waiter->server);
-        } else if (waiter->slot_granted) {
-          open = true;
+        } else if (waiter->error) {
+          failed = std::move(waiter->error);
         } else if (stop != nullptr && stop->requested) {
           accounting_.leave_queue(waiter->ticket);
           take_waiter_locked(waiter->ticket);
           abandoned = true;
         } else {
           auto step = accounting_.timer_rang(waiter->ticket, now);
-          if (step.granted == waiter->ticket) {
-            grant_locked(step.granted);
-            open = true;
+          if (step.open) login_on = login_worker_locked(&worker);
+          if (step.timed_out) {
+            take_waiter_locked(waiter->ticket);
+            timed_out = true;
           } else {
-            older = grant_locked(step.granted);
-            if (step.timed_out) {
-              take_waiter_locked(waiter->ticket);
-              timed_out = true;
-            } else {
-              BW_ASSERT(step.still_waiting);
-              wake_at = step.next;
-              waiter->wake_at = wake_at;
-            }
+            BW_ASSERT(step.still_waiting);
+            wake_at = step.next;
+            waiter->wake_at = wake_at;
           }
         }
-        if (server || open || abandoned || timed_out) {  // out of the queue: the waiter may serve again
+        if (server || failed || abandoned || timed_out) {  // out of the queue: the waiter may serve again
           if (stop != nullptr) stop->waiting.reset();
           retire_waiter_locked(std::move(waiter), worker.id());
           waiter.reset();
         }
       }
-      wake(older);
+      start_login(login_on);
       if (timed_out) co_return unexpected(ClientError{sqlstate::kProtocolViolation, "query_wait_timeout"});
       // No SQLSTATE: the session that asked knows why, and tells its client.
       if (abandoned) co_return unexpected(ClientError{"", "stopped waiting"});
-      if (open) co_return co_await net::await_asio(worker.io().get_executor(), open_server(worker));
+      if (failed) co_return unexpected(std::move(*failed));
     }
     // A server handed over by a releasing client was just in use: only one that sat
     // idle past server_check_delay is checked, as PgBouncer's "used" servers are.
@@ -388,19 +382,6 @@ std::optional<ServerLease> Pool::adopt(std::unique_ptr<ServerConnection> server,
 }
 
 asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::connect(net::Worker& worker) {
-  {
-    // During server_login_retry after a failed login, fail at once rather than
-    // queueing clients behind a server that is not working.
-    Guard lock(*this);
-    if (in_login_retry_locked()) {
-      ClientError error = *last_login_error_;
-      auto next = grant_locked(accounting_.login_failed(Clock::now()));
-      lock.unlock();
-      wake(next);
-      announce_cap_room();
-      co_return unexpected(std::move(error));
-    }
-  }
   std::optional<auth::scram::PassThroughKeys> keys;
   ServerTarget target = target_;
   {
@@ -416,15 +397,6 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::co
                             ? *failure.from_server
                             : ClientError{sqlstate::kProtocolViolation, "pgbouncer cannot connect to server"};
     BW_LOG_WARN("S-{:#x}: {}/{}: {}", id, database_, user_, failure.message);
-    std::shared_ptr<Waiter> next;
-    {
-      Guard lock(*this);
-      last_login_error_ = error;
-      last_login_failure_ = Clock::now();
-      next = grant_locked(accounting_.login_failed(Clock::now()));
-    }
-    wake(next);
-    announce_cap_room();
     co_return unexpected(std::move(error));
   }
   BW_LOG_INFO("S-{:#x}: {}/{}@{} new connection to server", id, database_, user_, (*connected)->address);
@@ -448,36 +420,45 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::co
   co_return std::move(*connected);
 }
 
-asio::awaitable<Result<ServerLease, ClientError>> Pool::open_server(net::Worker& worker) {
-  auto connected = co_await connect(worker);
-  if (!connected) co_return unexpected(std::move(connected.error()));
-  {
-    Guard lock(*this);
-    last_login_error_.reset();
-    accounting_.login_succeeded();
-    if (!server_parameters_) server_parameters_ = std::make_shared<const WelcomeParameters>((*connected)->params);
-  }
-  co_return ServerLease(shared_from_this(), std::move(*connected));
+void Pool::start_login(net::Worker* worker) {
+  if (worker == nullptr) return;
+  asio::co_spawn(worker->io(), log_in(shared_from_this(), *worker), asio::detached);
 }
 
-asio::awaitable<void> Pool::open_spare_server(net::Worker& worker) {
+// `self` keeps the pool alive until the login ends, whatever RELOAD does meanwhile.
+asio::awaitable<void> Pool::log_in([[maybe_unused]] std::shared_ptr<Pool> self, net::Worker& worker) {
   auto connected = co_await connect(worker);
-  if (!connected) co_return;
-  std::shared_ptr<Waiter> waiter;
+  std::vector<std::shared_ptr<Waiter>> to_wake;
+  net::Worker* login_on = nullptr;
   {
     Guard lock(*this);
-    last_login_error_.reset();
-    if (!server_parameters_) server_parameters_ = std::make_shared<const WelcomeParameters>((*connected)->params);
-    if (auto ticket = accounting_.filler_ready()) {
-      waiter = take_waiter_locked(*ticket);
-      waiter->server = std::move(*connected);
+    const auto now = Clock::now();
+    if (!connected) {
+      last_login_error_ = connected.error();
+      for (Ticket ticket : accounting_.login_failed(now)) {
+        auto waiter = take_waiter_locked(ticket);
+        waiter->error = connected.error();
+        to_wake.push_back(std::move(waiter));
+      }
     } else {
+      last_login_error_.reset();
       auto& server = *connected;
-      server->idle_since = Clock::now();
-      idle_[server->worker_id].push_back(std::move(server));
+      if (!server_parameters_) server_parameters_ = std::make_shared<const WelcomeParameters>(server->params);
+      auto step = accounting_.login_ready(now);
+      if (step.to) {
+        auto waiter = take_waiter_locked(*step.to);
+        waiter->server = std::move(server);
+        to_wake.push_back(std::move(waiter));
+      } else {
+        server->idle_since = now;
+        idle_[server->worker_id].push_back(std::move(server));
+      }
+      if (step.open) login_on = login_worker_locked();
     }
   }
-  wake(waiter);
+  for (const auto& waiter : to_wake) wake(waiter);
+  start_login(login_on);
+  if (!connected) announce_cap_room();
 }
 
 bool Pool::past_lifetime(const ServerConnection& server, Clock::time_point now) const {
@@ -531,31 +512,25 @@ void Pool::close_idle_servers_due(Clock::time_point now) {
 
 void Pool::maintain(net::WorkerGroup& workers) {
   close_idle_servers_due(Clock::now());
+  bool stopped_by_cap = false;
   if (has_limited_cap()) {
-    // A safety net under the announcements: a pool still stopped by a cap looks for room.
-    bool stopped_by_cap = false;
-    {
-      std::lock_guard lock(mutex_);
-      stopped_by_cap = accounting_.waiting_for_cap().has_value();
-    }
-    if (stopped_by_cap) {
-      make_room_under_caps();
-      cap_has_room();
-    }
+    std::lock_guard lock(mutex_);
+    stopped_by_cap = accounting_.waiting_for_cap().has_value();
   }
+  // A safety net under the announcements: a pool still stopped by a cap looks for
+  // room; and waiters left when server_login_retry ends get a login now.
+  if (stopped_by_cap) make_room_under_caps();
+  cap_has_room();
   if (min_pool_size_.load(std::memory_order_relaxed) <= 0) return;
   if (!settings_.forced_user && clients() == 0) return;
   int to_open = 0;
   std::vector<net::Worker*> on;
   {
     Guard lock(*this);
-    if (in_login_retry_locked()) return;
-    to_open = accounting_.start_fill();
+    to_open = accounting_.start_fill(Clock::now());
     for (int i = 0; i < to_open; ++i) on.push_back(&workers.worker(next_fill_worker_++ % workers.size()));
   }
-  for (net::Worker* worker : on) {
-    asio::co_spawn(worker->io(), open_spare_server(*worker), asio::detached);
-  }
+  for (net::Worker* worker : on) start_login(worker);
 }
 
 void Pool::remember_scram_keys(const auth::scram::PassThroughKeys& keys) {

@@ -33,7 +33,6 @@ namespace breakwater::pool {
 struct PoolSettings {
   config::PoolMode pool_mode = config::PoolMode::Session;
   PoolLimits limits;
-  double server_login_retry_s = 15;
   double server_idle_timeout_s = 600;  // 0: never; idle servers beyond min_pool_size close after it
   double server_lifetime_s = 3600;     // 0: never; older servers close when idle
   std::string server_reset_query = "DISCARD ALL";
@@ -191,9 +190,13 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   void forget(std::unique_ptr<ServerConnection> server);
   // Closes a lent server cleanly (Terminate first) for `why`, then as forget().
   void retire(std::unique_ptr<ServerConnection> server, const char* why);
-  // Under mutex_: the waiter holding `ticket` may now open a server; returns it, to
-  // wake after unlocking.
-  std::shared_ptr<Waiter> grant_locked(std::optional<Ticket> ticket);
+  // Under mutex_: the accounting said a server should open; returns the worker to
+  // log it in on (`preferred`, else the newest waiter's), for start_login() after unlocking.
+  net::Worker* login_worker_locked(net::Worker* preferred = nullptr);
+  // A server logs in for the queue (or for min_pool_size) on `worker`, detached:
+  // no client awaits it; it goes to the oldest waiter once ready, or idle.
+  void start_login(net::Worker* worker);
+  asio::awaitable<void> log_in(std::shared_ptr<Pool> self, net::Worker& worker);
   // Under mutex_: a waiter joins the queue (a spare one of `worker` if any), or leaves it.
   std::shared_ptr<Waiter> new_waiter_locked(net::Worker& worker, Ticket ticket, Clock::time_point wake_at);
   std::shared_ptr<Waiter> take_waiter_locked(Ticket ticket);
@@ -206,7 +209,6 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   void keep_deadline(net::Worker& worker, Clock::time_point at);
   void deadline_rang(int worker_id);
   std::unique_ptr<ServerConnection> take_idle_locked(int worker_id);
-  bool in_login_retry_locked() const;
   // Room may have appeared under a shared cap: offer it to the pools under it, the
   // longest waiting first, then to this one.
   void announce_cap_room();
@@ -221,10 +223,6 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   bool past_lifetime(const ServerConnection& server, Clock::time_point now) const;
   // This pool waits on a full cap: ask another pool under it to close an idle server.
   void make_room_under_caps();
-  // Called holding a login slot (the accounting counts it).
-  asio::awaitable<Result<ServerLease, protocol::ClientError>> open_server(net::Worker& worker);
-  // Opens one server for min_pool_size (holding a login slot); it goes idle or to a waiter.
-  asio::awaitable<void> open_spare_server(net::Worker& worker);
   asio::awaitable<Result<std::unique_ptr<ServerConnection>, protocol::ClientError>> connect(net::Worker& worker);
   // Takes an idle or handed-over server onto `worker`; nullopt when it died meanwhile.
   std::optional<ServerLease> adopt(std::unique_ptr<ServerConnection> server, net::Worker& worker,
@@ -239,7 +237,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   const ServerTarget target_;
   const PoolSettings settings_;  // as created; what RELOAD changes lives below
   const PoolCaps caps_;
-  std::atomic<double> server_lifetime_s_, server_idle_timeout_s_, server_login_retry_s_, server_check_delay_s_;
+  std::atomic<double> server_lifetime_s_, server_idle_timeout_s_, server_check_delay_s_;
   std::atomic<int> min_pool_size_;
   std::atomic<uint64_t> generation_{0};
   bool outdated(const ServerConnection& server) const { return server.info && needs_close(*server.info); }
@@ -257,8 +255,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   // One per worker, made there on first use; touched only on that worker's thread.
   std::vector<std::unique_ptr<PoolDeadline>> deadlines_;
   std::shared_ptr<const WelcomeParameters> server_parameters_;
-  std::optional<protocol::ClientError> last_login_error_;
-  Clock::time_point last_login_failure_{};
+  std::optional<protocol::ClientError> last_login_error_;  // while server_login_retry applies
   size_t next_fill_worker_ = 0;
   std::optional<ConnectionCap::Wait> published_wait_;
   std::optional<auth::scram::PassThroughKeys> scram_keys_;

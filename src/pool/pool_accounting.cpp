@@ -45,27 +45,32 @@ const PoolAccounting::Waiting* PoolAccounting::find(Ticket ticket) const {
 }
 
 PoolAccounting::AcquireStep PoolAccounting::acquire(TimePoint now, int worker) {
-  if (paused_) {
-    Ticket ticket = next_ticket_++;
-    queue_.push_back({ticket, now, worker, 0});
-    return {Next::Wait, ticket, false, wake_time(queue_.back(), now)};
-  }
-  if (idle_ > 0) {
+  if (!paused_ && idle_ > 0) {
     --idle_;
     ++active_;
     return {Next::TakeIdle};
   }
-  bool blocked_by_cap = false;
-  if (queue_.empty() && pool_has_room(false)) {
-    if (take_both(db_cap_, user_cap_)) {
-      ++login_;
-      return {Next::Open};
-    }
-    blocked_by_cap = true;
-  }
+  // PgBouncer's fast fail: with nothing that could serve it before the next login
+  // attempt, the client hears of the failure now rather than after query_wait_timeout.
+  if (!paused_ && now < retry_until_ && idle_ + active_ == 0) return {Next::Fail};
   Ticket ticket = next_ticket_++;
   queue_.push_back({ticket, now, worker, 0});
-  return {Next::Wait, ticket, blocked_by_cap, wake_time(queue_.back(), now)};
+  const Opening opening = try_open(now);
+  return {Next::Wait, ticket, opening == Opening::Started, opening == Opening::CapFull,
+          wake_time(queue_.back(), now)};
+}
+
+PoolAccounting::Opening PoolAccounting::try_open(TimePoint now) {
+  if (paused_ || now < retry_until_ || uncovered() <= 0 || login_ >= limits_.logins_at_once) {
+    return Opening::NotNeeded;
+  }
+  // The reserve's moment is the oldest waiter's that no login under way will serve.
+  const Waiting& first_unserved = queue_[static_cast<size_t>(login_)];
+  const bool reserve_allowed = reserve_enabled() && now >= reserve_moment(first_unserved);
+  if (!pool_has_room(reserve_allowed)) return Opening::NotNeeded;
+  if (!take_both(db_cap_, user_cap_)) return Opening::CapFull;
+  ++login_;
+  return Opening::Started;
 }
 
 bool PoolAccounting::should_give_way(const std::vector<ConnectionCap::Wait>& elsewhere) const {
@@ -115,59 +120,53 @@ PoolAccounting::ReleaseStep PoolAccounting::release(const std::vector<Connection
 }
 
 std::optional<ConnectionCap::Wait> PoolAccounting::waiting_for_cap() const {
-  if (queue_.empty() || !pool_has_room(false)) return std::nullopt;
+  // What else could stop a server from opening for the queue: nothing is needed,
+  // the pool is full, a pause, server_login_retry, enough logins under way.
+  if (uncovered() <= 0 || !pool_has_room(false) || paused_ || login_ >= limits_.logins_at_once) return std::nullopt;
+  const auto room = [](const ConnectionCap* cap) { return cap == nullptr || cap->has_room(); };
+  if (room(db_cap_) && room(user_cap_)) return std::nullopt;
   return ConnectionCap::Wait{queue_.front().since, total()};
 }
 
-void PoolAccounting::login_succeeded() {
+PoolAccounting::LoginStep PoolAccounting::login_ready(TimePoint now) {
   BW_ASSERT(login_ > 0);
   --login_;
-  ++active_;
-}
-
-std::optional<PoolAccounting::Ticket> PoolAccounting::filler_ready() {
-  BW_ASSERT(login_ > 0);
-  --login_;
+  retry_until_ = {};
+  LoginStep step;
   if (!queue_.empty() && !paused_) {
-    Ticket ticket = queue_.front().ticket;
+    step.to = queue_.front().ticket;
     queue_.pop_front();
     ++active_;
-    return ticket;
+  } else {
+    ++idle_;
   }
-  ++idle_;
-  return std::nullopt;
+  step.open = try_open(now) == Opening::Started;
+  return step;
 }
 
-std::optional<PoolAccounting::Ticket> PoolAccounting::active_closed(TimePoint now) {
+std::vector<PoolAccounting::Ticket> PoolAccounting::login_failed(TimePoint now) {
+  BW_ASSERT(login_ > 0);
+  --login_;
+  give_back_both(db_cap_, user_cap_);
+  retry_until_ = now + seconds(limits_.server_login_retry_s);
+  std::vector<Ticket> failed;
+  if (paused_ || total() > 0) return failed;  // a server may still come back to them
+  for (const auto& waiting : queue_) failed.push_back(waiting.ticket);
+  queue_.clear();
+  return failed;
+}
+
+bool PoolAccounting::active_closed(TimePoint now) {
   BW_ASSERT(active_ > 0);
   --active_;
   give_back_both(db_cap_, user_cap_);
-  return grant_oldest(now);
-}
-
-std::optional<PoolAccounting::Ticket> PoolAccounting::login_failed(TimePoint now) {
-  BW_ASSERT(login_ > 0);
-  --login_;
-  give_back_both(db_cap_, user_cap_);
-  return grant_oldest(now);
-}
-
-std::optional<PoolAccounting::Ticket> PoolAccounting::grant_oldest(TimePoint now) {
-  if (queue_.empty() || paused_) return std::nullopt;
-  const Waiting& oldest = queue_.front();
-  const bool reserve_allowed = reserve_enabled() && now >= reserve_moment(oldest);
-  if (!pool_has_room(reserve_allowed) || !take_both(db_cap_, user_cap_)) return std::nullopt;
-  Ticket ticket = oldest.ticket;
-  queue_.pop_front();
-  ++login_;
-  return ticket;
+  return try_open(now) == Opening::Started;
 }
 
 PoolAccounting::WakeStep PoolAccounting::timer_rang(Ticket ticket, TimePoint now) {
   WakeStep step;
-  // FIFO: whatever room there is goes to the oldest waiter, who may not be this one.
-  step.granted = grant_oldest(now);
-  if (step.granted == ticket) return step;
+  // The reserve's moment may be an older waiter's than this one.
+  step.open = try_open(now) == Opening::Started;
   auto it = locate(ticket);
   if (it == queue_.end()) return step;  // served meanwhile; the Pool knows how
   if (now >= deadline(*it)) {
@@ -198,8 +197,8 @@ PoolAccounting::TimePoint PoolAccounting::wake_time(const Waiting& w, TimePoint 
   return deadline(w);
 }
 
-int PoolAccounting::start_fill() {
-  const int target = paused_ ? 0 : std::min(limits_.min_pool_size, limits_.pool_size);
+int PoolAccounting::start_fill(TimePoint now) {
+  const int target = paused_ || now < retry_until_ ? 0 : std::min(limits_.min_pool_size, limits_.pool_size);
   int opened = 0;
   while (total() < target && take_both(db_cap_, user_cap_)) {
     ++login_;

@@ -5,13 +5,19 @@
 // the Pool calls it under its own lock. Nothing here reads a clock; times come in.
 //
 // The rules, PgBouncer's:
-// - a client takes an idle server; else opens one while the pool holds fewer than
-//   pool_size and nobody waits before it; else waits in FIFO order;
-// - a waiter that has waited reserve_pool_timeout may open one of reserve_pool_size
-//   extra servers; such extra servers close when they come back and nobody waits;
+// - a client takes an idle server, else waits in FIFO order; whichever server is
+//   free first (one released, one just logged in) goes to the oldest waiter;
+// - servers log in for the queue, not for one client: one opens while waiters
+//   outnumber the logins under way, the pool holds fewer than pool_size and fewer
+//   than logins_at_once log in, so a crowd does not wait on backends that
+//   PostgreSQL forks for it while the servers it already has come back;
+// - a waiter that has waited reserve_pool_timeout lets one of reserve_pool_size
+//   extra servers open; such extra servers close when they come back and nobody waits;
 // - every server that starts to log in takes a slot in the database's and the user's
 //   caps (max_db_connections, max_user_connections) and gives it back when it closes;
-// - a slot that frees goes to the oldest waiter, who then opens a server;
+// - after a failed login none opens for server_login_retry; a client that arrives
+//   meanwhile to a pool with no server at all fails at once, and so do the waiters
+//   when the failed login leaves the pool with none;
 // - min_pool_size servers are kept open (the Pool decides when that applies).
 
 #include <chrono>
@@ -30,6 +36,11 @@ struct PoolLimits {
   int reserve_pool_size = 0;
   double reserve_pool_timeout_s = 5.0;  // 0 disables the reserve pool
   double query_wait_timeout_s = 120;    // 0: wait for ever
+  double server_login_retry_s = 15;     // after a failed login, none for this long
+  // Not a setting: logins under way at once for the queue. Each costs PostgreSQL a
+  // fork; one at a time (PgBouncer) fills a cold pool slowly when logins are slow.
+  int logins_at_once = kLoginsAtOnce;
+  static constexpr int kLoginsAtOnce = 4;
 };
 
 class PoolAccounting {
@@ -50,12 +61,15 @@ class PoolAccounting {
   void set_paused(bool paused) { paused_ = paused; }
   bool paused() const { return paused_; }
 
-  // A client needs a server.
-  enum class Next { TakeIdle, Open, Wait };
+  // A client needs a server. Wait: it joins the queue, and `open` says a server
+  // starts to log in for the queue (counted as logging in). Fail: the last login
+  // failed, server_login_retry runs, and the pool has no server to give.
+  enum class Next { TakeIdle, Wait, Fail };
   struct AcquireStep {
     Next next;
     Ticket ticket = 0;            // Wait: the client's place in the queue
-    bool blocked_by_cap = false;  // Wait: the pool had room but a cap had none
+    bool open = false;            // Wait: open a server now
+    bool blocked_by_cap = false;  // Wait: a server should open, the pool has room, a cap has none
     TimePoint wake_at{};          // Wait: as wake_time(ticket, now)
   };
   // `worker`: the client's event loop, so that a server released there can go to it.
@@ -86,22 +100,27 @@ class PoolAccounting {
   static constexpr size_t kSameWorkerWindow = 32;
   static constexpr int kMaxPassed = 32;
 
-  // A server logged in for the client that opened it; it is now active.
-  void login_succeeded();
-  // A server opened to keep min_pool_size logged in: to the oldest waiter (its
-  // ticket) or idle (nullopt).
-  std::optional<Ticket> filler_ready();
+  // A server logged in (for the queue or for min_pool_size): it goes to the oldest
+  // waiter (`to`), else idle; `open`: another server should log in now.
+  struct LoginStep {
+    std::optional<Ticket> to;
+    bool open = false;
+  };
+  LoginStep login_ready(TimePoint now);
+  // A login failed: none opens for server_login_retry. The waiters it returns left
+  // the queue and get the login's error: the pool has no server, lent, idle or
+  // logging in, that could serve them.
+  std::vector<Ticket> login_failed(TimePoint now);
 
-  // Events that free a slot. Each returns the waiter granted it, if any: that
-  // waiter now counts as logging in and must open a server.
-  std::optional<Ticket> active_closed(TimePoint now);
-  std::optional<Ticket> login_failed(TimePoint now);
-  // A cap shared with other pools has room again.
-  std::optional<Ticket> room_appeared(TimePoint now) { return grant_oldest(now); }
+  // Events that free a slot or give room: true when a server should open now.
+  bool active_closed(TimePoint now);
+  // A cap shared with other pools has room again, a RESUME, a larger pool_size,
+  // the janitor's round (server_login_retry may be over).
+  bool room_appeared(TimePoint now) { return try_open(now) == Opening::Started; }
 
   // A waiter's timer rang (its reserve moment or its deadline).
   struct WakeStep {
-    std::optional<Ticket> granted;  // this waiter or an older one may open a server
+    bool open = false;              // a server should open now (the reserve's moment came)
     bool timed_out = false;         // this waiter left the queue: query_wait_timeout
     bool still_waiting = false;     // this waiter is still queued; ring again at `next`
     TimePoint next{};
@@ -114,7 +133,7 @@ class PoolAccounting {
   TimePoint wake_time(Ticket ticket, TimePoint now) const;
 
   // Servers to open now to bring the pool up to min_pool_size; they count as logging in.
-  int start_fill();
+  int start_fill(TimePoint now);
   // Takes an idle server out to close it (its slot is free at once; call
   // room_appeared after); false when none is idle.
   bool take_idle_to_close();
@@ -146,13 +165,17 @@ class PoolAccounting {
   TimePoint deadline(const Waiting& w) const;
   // Under pool_size, or within the reserve for a waiter that waited long enough.
   bool pool_has_room(bool reserve_allowed) const;
-  std::optional<Ticket> grant_oldest(TimePoint now);
+  // Waiters that no login under way will serve.
+  int uncovered() const { return static_cast<int>(queue_.size()) - login_; }
+  enum class Opening { Started, NotNeeded, CapFull };
+  Opening try_open(TimePoint now);
   bool should_give_way(const std::vector<ConnectionCap::Wait>& elsewhere) const;
   const Waiting* find(Ticket ticket) const;
   std::deque<Waiting>::const_iterator locate(Ticket ticket) const;
 
   PoolLimits limits_;
   bool paused_ = false;
+  TimePoint retry_until_{};  // server_login_retry after a failed login
   ConnectionCap* const db_cap_;
   ConnectionCap* const user_cap_;
   int idle_ = 0, active_ = 0, login_ = 0;

@@ -6,21 +6,20 @@
 namespace breakwater::pool {
 
 void Pool::reconfigure(const PoolSettings& fresh) {
-  std::vector<std::shared_ptr<Waiter>> granted;
+  std::vector<net::Worker*> logins;
   {
     std::unique_lock lock(mutex_);
     accounting_.set_limits(fresh.limits);
     server_lifetime_s_.store(fresh.server_lifetime_s, std::memory_order_relaxed);
     server_idle_timeout_s_.store(fresh.server_idle_timeout_s, std::memory_order_relaxed);
-    server_login_retry_s_.store(fresh.server_login_retry_s, std::memory_order_relaxed);
     server_check_delay_s_.store(fresh.server_check_delay_s, std::memory_order_relaxed);
     server_check_query_ = fresh.server_check_query;
     min_pool_size_.store(fresh.limits.min_pool_size, std::memory_order_relaxed);
-    // A larger pool: clients that waited may open servers now.
-    while (auto ticket = accounting_.room_appeared(Clock::now())) granted.push_back(grant_locked(ticket));
+    // A larger pool: servers may open for the clients that wait.
+    while (accounting_.room_appeared(Clock::now())) logins.push_back(login_worker_locked());
     publish_wait_locked();
   }
-  for (const auto& waiter : granted) wake(waiter);
+  for (net::Worker* worker : logins) start_login(worker);
   // A smaller one: idle servers beyond it close now, busy ones as they come back.
   close_idle_servers_due(Clock::now());
 }
@@ -37,14 +36,14 @@ void Pool::pause() {
 void Pool::resume() {
   // Idle servers left from the pause close first: room then goes to waiters in order.
   close_idle_servers_due(Clock::now());
-  std::vector<std::shared_ptr<Waiter>> granted;
+  std::vector<net::Worker*> logins;
   {
     std::unique_lock lock(mutex_);
     accounting_.set_paused(false);
-    while (auto ticket = accounting_.room_appeared(Clock::now())) granted.push_back(grant_locked(ticket));
+    while (accounting_.room_appeared(Clock::now())) logins.push_back(login_worker_locked());
     publish_wait_locked();
   }
-  for (const auto& waiter : granted) wake(waiter);
+  for (net::Worker* worker : logins) start_login(worker);
 }
 
 bool Pool::paused() const {

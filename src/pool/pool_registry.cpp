@@ -50,7 +50,7 @@ PoolSettings make_pool_settings(const config::Config& config, const config::Data
   }
   if (db.query_wait_timeout && *db.query_wait_timeout >= 0) limits.query_wait_timeout_s = *db.query_wait_timeout;
 
-  settings.server_login_retry_s = config.server_login_retry;
+  limits.server_login_retry_s = config.server_login_retry;
   settings.server_idle_timeout_s = config.server_idle_timeout;
   settings.server_lifetime_s = db.server_lifetime.value_or(config.server_lifetime);
   settings.server_reset_query = config.server_reset_query;

@@ -14,11 +14,13 @@
 #include <coroutine>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "net/task.hpp"
 #include "net/worker_group.hpp"
 #include "pool/pool_accounting.hpp"
 #include "pool/server_connection.hpp"
+#include "protocol/client_error.hpp"
 
 namespace breakwater::pool {
 
@@ -29,7 +31,7 @@ class PoolWaiter {
   net::Worker* worker;  // the waiting client's: the wait resumes on its event loop
   PoolAccounting::Ticket ticket = 0;
   std::unique_ptr<ServerConnection> server;  // handed over by a releasing client
-  bool slot_granted = false;                 // may open a server (the accounting counts it)
+  std::optional<protocol::ClientError> error;  // a failed login left the pool with no server for it
   PoolAccounting::TimePoint wake_at{};       // under the pool's mutex: the deadline scan's
 
   // From any thread: the wait in progress, or the next one, resumes (posted to

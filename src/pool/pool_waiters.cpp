@@ -85,19 +85,18 @@ void Pool::retire_waiter_locked(std::shared_ptr<Waiter> waiter, int worker_id) {
   if (waiter.use_count() != 1 || spares.size() >= kMaxSpareWaiters) return;
   std::atomic_thread_fence(std::memory_order_acquire);  // after the last other holder let go
   BW_ASSERT(!waiter->server);
-  waiter->slot_granted = false;
+  waiter->error.reset();
   waiter->reset();  // a wake that came after the wait's last look is of no use now
   spares.push_back(std::move(waiter));
 }
 
-std::shared_ptr<Pool::Waiter> Pool::grant_locked(std::optional<Ticket> ticket) {
-  if (!ticket) return nullptr;
-  std::shared_ptr<Waiter> waiter = take_waiter_locked(*ticket);
-  waiter->slot_granted = true;
+net::Worker* Pool::login_worker_locked(net::Worker* preferred) {
   if (accounting_.total() > accounting_.limits().pool_size) {
     BW_LOG_WARN("{}/{}: taking connection from reserve_pool", database_, user_);
   }
-  return waiter;
+  if (preferred != nullptr) return preferred;
+  BW_ASSERT(!waiters_.empty());  // a server opens for the queue only
+  return waiters_.back()->worker;
 }
 
 void Pool::wake(const std::shared_ptr<Waiter>& waiter) {

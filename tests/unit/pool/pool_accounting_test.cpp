@@ -23,35 +23,102 @@ PoolLimits limits(int pool_size) {
   return l;
 }
 
-TEST(PoolAccounting, OpensUpToPoolSizeThenQueues) {
-  PoolAccounting pool(limits(2), nullptr, nullptr);
-  EXPECT_EQ(pool.acquire(t0).next, Next::Open);
-  EXPECT_EQ(pool.acquire(t0).next, Next::Open);
+PoolLimits all_at_once(int pool_size) {
+  PoolLimits l = limits(pool_size);
+  l.logins_at_once = pool_size;
+  return l;
+}
+
+// A client that arrives to find no idle server: a server logs in for it and is lent to it.
+Ticket lend_new(PoolAccounting& pool, PoolAccounting::TimePoint now, int worker = 0) {
+  auto step = pool.acquire(now, worker);
+  EXPECT_EQ(step.next, Next::Wait);
+  EXPECT_TRUE(step.open);
+  EXPECT_EQ(pool.login_ready(now).to, step.ticket);
+  return step.ticket;
+}
+
+TEST(PoolAccounting, ServersLogInForTheQueueUpToPoolSize) {
+  PoolAccounting pool(all_at_once(2), nullptr, nullptr);
+  auto first = pool.acquire(t0);
+  auto second = pool.acquire(t0);
   auto third = pool.acquire(t0);
-  EXPECT_EQ(third.next, Next::Wait);
+  for (const auto& step : {first, second, third}) EXPECT_EQ(step.next, Next::Wait) << "no idle server: all queue";
+  EXPECT_TRUE(first.open);
+  EXPECT_TRUE(second.open);
+  EXPECT_FALSE(third.open) << "pool_size 2";
   EXPECT_FALSE(third.blocked_by_cap);
   auto counts = pool.counts(at(3));
   EXPECT_EQ(counts.login, 2);
-  EXPECT_EQ(counts.waiting, 1);
+  EXPECT_EQ(counts.waiting, 3);
   EXPECT_DOUBLE_EQ(counts.max_wait_s, 3.0);
+  EXPECT_EQ(pool.login_ready(at(3)).to, first.ticket) << "a new server serves the oldest waiter";
+  EXPECT_EQ(pool.login_ready(at(3)).to, second.ticket);
+  EXPECT_EQ(pool.release().ticket, third.ticket);
 }
 
-TEST(PoolAccounting, LargerLimitsLetWaitersOpenAndSmallerOnesShrinkUnderLoad) {
-  PoolAccounting pool(limits(1), nullptr, nullptr);
-  ASSERT_EQ(pool.acquire(t0).next, Next::Open);
-  pool.login_succeeded();
+TEST(PoolAccounting, AServerFreeFirstServesTheOldestWhileLoginsRun) {
+  PoolAccounting pool(all_at_once(3), nullptr, nullptr);
+  lend_new(pool, t0);
+  auto a = pool.acquire(at(1));
+  auto b = pool.acquire(at(2));
+  ASSERT_TRUE(a.open && b.open);
+  auto released = pool.release();
+  EXPECT_EQ(released.what, Return::HandOver);
+  EXPECT_EQ(released.ticket, a.ticket) << "the server that came back first, not a's own login";
+  EXPECT_EQ(pool.login_ready(at(3)).to, b.ticket);
+  auto late = pool.login_ready(at(4));
+  EXPECT_EQ(late.to, std::nullopt) << "nobody left to serve";
+  EXPECT_FALSE(late.open);
+  auto counts = pool.counts(at(4));
+  EXPECT_EQ(counts.idle, 1);
+  EXPECT_EQ(counts.active, 2);
+  EXPECT_EQ(counts.login, 0);
+}
+
+TEST(PoolAccounting, NoMoreLoginsThanWaitersNeed) {
+  PoolAccounting pool(all_at_once(5), nullptr, nullptr);
+  lend_new(pool, t0);
+  lend_new(pool, t0);
+  auto waiter = pool.acquire(at(1));
+  ASSERT_TRUE(waiter.open);
+  EXPECT_FALSE(pool.active_closed(at(2))) << "the one waiter has a login coming";
+  EXPECT_FALSE(pool.room_appeared(at(2)));
+  EXPECT_EQ(pool.counts(at(2)).login, 1);
+}
+
+TEST(PoolAccounting, LoginsAtOnceBoundsTheLoginsUnderWay) {
+  PoolLimits l = limits(10);
+  l.logins_at_once = 2;
+  PoolAccounting pool(l, nullptr, nullptr);
+  std::vector<PoolAccounting::AcquireStep> steps;
+  for (int i = 0; i < 5; ++i) steps.push_back(pool.acquire(at(i)));
+  EXPECT_TRUE(steps[0].open);
+  EXPECT_TRUE(steps[1].open);
+  EXPECT_FALSE(steps[2].open) << "two log in already";
+  EXPECT_EQ(pool.waiting_for_cap(), std::nullopt) << "held back by logins_at_once, not by a cap";
+  auto ready = pool.login_ready(at(5));
+  EXPECT_EQ(ready.to, steps[0].ticket);
+  EXPECT_TRUE(ready.open) << "one login ended: the next starts";
+  EXPECT_EQ(pool.counts(at(5)).login, 2);
+}
+
+TEST(PoolAccounting, LargerLimitsOpenForWaitersAndSmallerOnesShrinkUnderLoad) {
+  PoolAccounting pool(all_at_once(1), nullptr, nullptr);
+  lend_new(pool, t0);
   Ticket waiting = pool.acquire(at(1)).ticket;
   EXPECT_FALSE(pool.room_appeared(at(2))) << "pool_size 1 is full";
-  pool.set_limits(limits(3));
-  EXPECT_EQ(pool.room_appeared(at(2)), waiting) << "RELOAD raised pool_size: the waiter may open a server";
-  pool.login_succeeded();
+  pool.set_limits(all_at_once(3));
+  EXPECT_TRUE(pool.room_appeared(at(2))) << "RELOAD raised pool_size: a server opens for the waiter";
+  EXPECT_FALSE(pool.room_appeared(at(2))) << "one waiter, one login";
+  EXPECT_EQ(pool.login_ready(at(2)).to, waiting);
   EXPECT_EQ(pool.counts(at(2)).active, 2);
 
-  EXPECT_EQ(pool.acquire(at(3)).next, Next::Open) << "room for a third";
-  pool.login_succeeded();
+  lend_new(pool, at(3));
   auto queued = pool.acquire(at(3));
   ASSERT_EQ(queued.next, Next::Wait);
-  pool.set_limits(limits(1));
+  EXPECT_FALSE(queued.open) << "pool_size 3 is full";
+  pool.set_limits(all_at_once(1));
   // Three servers for a pool_size of 1: two close as they come back, though a client waits.
   EXPECT_EQ(pool.release().what, Return::Close);
   EXPECT_EQ(pool.release().what, Return::Close);
@@ -62,8 +129,7 @@ TEST(PoolAccounting, LargerLimitsLetWaitersOpenAndSmallerOnesShrinkUnderLoad) {
 
 TEST(PoolAccounting, ReleasedServerGoesToOldestWaiterThenIdle) {
   PoolAccounting pool(limits(1), nullptr, nullptr);
-  ASSERT_EQ(pool.acquire(t0).next, Next::Open);
-  pool.login_succeeded();
+  lend_new(pool, t0);
   Ticket first = pool.acquire(at(1)).ticket;
   Ticket second = pool.acquire(at(2)).ticket;
 
@@ -84,8 +150,7 @@ TEST(PoolAccounting, ReleasedServerGoesToOldestWaiterThenIdle) {
 
 TEST(PoolAccounting, AWaiterThatLeavesIsSkipped) {
   PoolAccounting pool(limits(1), nullptr, nullptr);
-  ASSERT_EQ(pool.acquire(t0).next, Next::Open);
-  pool.login_succeeded();
+  lend_new(pool, t0);
   Ticket killed = pool.acquire(at(1)).ticket;
   Ticket next = pool.acquire(at(2)).ticket;
   EXPECT_TRUE(pool.leave_queue(killed));
@@ -97,28 +162,38 @@ TEST(PoolAccounting, AWaiterThatLeavesIsSkipped) {
   EXPECT_FALSE(pool.leave_queue(next)) << "served: no longer queued";
 }
 
+TEST(PoolAccounting, AServerLoggedInForAWaiterThatLeftGoesIdle) {
+  PoolAccounting pool(limits(2), nullptr, nullptr);
+  auto gone = pool.acquire(t0);
+  ASSERT_TRUE(gone.open);
+  EXPECT_TRUE(pool.leave_queue(gone.ticket));
+  EXPECT_EQ(pool.login_ready(at(1)).to, std::nullopt);
+  EXPECT_EQ(pool.counts(at(1)).idle, 1);
+}
+
 TEST(PoolAccounting, FiveHundredClientsNeverMoreThanPoolSizeServers) {
   PoolAccounting pool(limits(5), nullptr, nullptr);
-  int opened = 0, served = 0;
+  int logins = 0;
   std::vector<Ticket> queue;
   for (int i = 0; i < 500; ++i) {
     auto step = pool.acquire(t0);
-    if (step.next == Next::Open) {
-      ++opened;
-      pool.login_succeeded();
-      ++served;
-    } else {
-      ASSERT_EQ(step.next, Next::Wait);
-      queue.push_back(step.ticket);
-    }
+    ASSERT_EQ(step.next, Next::Wait);
+    logins += step.open ? 1 : 0;
+    queue.push_back(step.ticket);
   }
-  EXPECT_EQ(opened, 5);
+  EXPECT_EQ(logins, PoolLimits::kLoginsAtOnce);
   size_t next = 0;
-  while (served < 500) {
+  while (logins > 0) {
+    auto ready = pool.login_ready(t0);
+    ASSERT_EQ(ready.to, queue[next++]) << "FIFO";
+    logins += (ready.open ? 1 : 0) - 1;
+    ASSERT_LE(pool.total(), 5);
+  }
+  EXPECT_EQ(pool.total(), 5);
+  while (next < queue.size()) {
     auto step = pool.release();
     ASSERT_EQ(step.what, Return::HandOver);
     ASSERT_EQ(step.ticket, queue[next++]) << "FIFO";
-    ++served;
     ASSERT_LE(pool.total(), 5);
   }
   for (int i = 0; i < 5; ++i) EXPECT_EQ(pool.release().what, Return::Idle);
@@ -127,8 +202,7 @@ TEST(PoolAccounting, FiveHundredClientsNeverMoreThanPoolSizeServers) {
 
 TEST(PoolAccounting, ReleasedServerPrefersASameWorkerWaiterWithinBoundedSlack) {
   PoolAccounting pool(limits(1), nullptr, nullptr);
-  pool.acquire(t0, 0);
-  pool.login_succeeded();
+  lend_new(pool, t0, 0);
   Ticket on_b = pool.acquire(at(1), 1).ticket;
   std::vector<Ticket> on_a;
   for (int i = 0; i <= PoolAccounting::kMaxPassed; ++i) on_a.push_back(pool.acquire(at(2 + i), 0).ticket);
@@ -142,37 +216,104 @@ TEST(PoolAccounting, ReleasedServerPrefersASameWorkerWaiterWithinBoundedSlack) {
 
 TEST(PoolAccounting, SameWorkerPreferenceLooksOnlyNearTheFront) {
   PoolAccounting pool(limits(1), nullptr, nullptr);
-  pool.acquire(t0, 0);
-  pool.login_succeeded();
+  lend_new(pool, t0, 0);
   std::vector<Ticket> on_b;
   for (size_t i = 0; i < PoolAccounting::kSameWorkerWindow; ++i) on_b.push_back(pool.acquire(t0, 1).ticket);
   pool.acquire(t0, 0);
   EXPECT_EQ(pool.release({}, 0).ticket, on_b[0]) << "the worker-0 waiter is beyond the window";
 }
 
-TEST(PoolAccounting, ClosedServerGivesItsSlotToTheOldestWaiter) {
+TEST(PoolAccounting, ClosedServerOpensAnotherForTheQueue) {
   PoolAccounting pool(limits(1), nullptr, nullptr);
-  pool.acquire(t0);
-  pool.login_succeeded();
-  Ticket waiter = pool.acquire(at(1)).ticket;
-  EXPECT_EQ(pool.active_closed(at(2)), waiter);
-  EXPECT_EQ(pool.counts(at(2)).login, 1) << "the waiter now opens a server";
+  lend_new(pool, t0);
+  auto waiter = pool.acquire(at(1));
+  EXPECT_FALSE(waiter.open) << "pool_size 1 is full";
+  EXPECT_TRUE(pool.active_closed(at(2)));
+  EXPECT_EQ(pool.counts(at(2)).login, 1);
+  EXPECT_EQ(pool.login_ready(at(3)).to, waiter.ticket);
 }
 
-TEST(PoolAccounting, FailedLoginPassesTheSlotOn) {
-  PoolAccounting pool(limits(1), nullptr, nullptr);
-  ASSERT_EQ(pool.acquire(t0).next, Next::Open);
-  Ticket waiter = pool.acquire(t0).ticket;
-  EXPECT_EQ(pool.login_failed(at(1)), waiter);
-  EXPECT_EQ(pool.login_failed(at(2)), std::nullopt);
+PoolLimits with_login_retry(int pool_size, double retry_s) {
+  PoolLimits l = all_at_once(pool_size);
+  l.server_login_retry_s = retry_s;
+  return l;
+}
+
+TEST(PoolAccounting, FailedLoginFailsTheWaitersOnlyWhenThePoolHasNoServer) {
+  PoolAccounting pool(with_login_retry(5, 15), nullptr, nullptr);
+  auto a = pool.acquire(t0);
+  auto b = pool.acquire(t0);
+  ASSERT_TRUE(a.open && b.open);
+  EXPECT_TRUE(pool.login_failed(at(1)).empty()) << "the other login may still serve them";
+  EXPECT_EQ(pool.login_failed(at(1)), (std::vector<Ticket>{a.ticket, b.ticket})) << "nothing left to serve them";
+  EXPECT_EQ(pool.counts(at(1)).waiting, 0);
   EXPECT_EQ(pool.total(), 0);
+
+  PoolAccounting warm(with_login_retry(5, 15), nullptr, nullptr);
+  lend_new(warm, t0);
+  auto waiter = warm.acquire(at(1));
+  ASSERT_TRUE(waiter.open);
+  EXPECT_TRUE(warm.login_failed(at(2)).empty()) << "a lent server will come back";
+  EXPECT_EQ(warm.release().ticket, waiter.ticket);
+}
+
+TEST(PoolAccounting, NoLoginDuringServerLoginRetry) {
+  PoolAccounting pool(with_login_retry(5, 15), nullptr, nullptr);
+  lend_new(pool, t0);
+  ASSERT_TRUE(pool.acquire(at(1)).open);
+  ASSERT_TRUE(pool.login_failed(at(2)).empty());
+  auto during = pool.acquire(at(3));
+  EXPECT_EQ(during.next, Next::Wait) << "the lent server may serve it";
+  EXPECT_FALSE(during.open);
+  EXPECT_FALSE(pool.room_appeared(at(16.9)));
+  EXPECT_TRUE(pool.room_appeared(at(17))) << "server_login_retry is over";
+}
+
+TEST(PoolAccounting, ALoginThatWorksEndsServerLoginRetry) {
+  PoolAccounting pool(with_login_retry(5, 15), nullptr, nullptr);
+  lend_new(pool, t0);
+  auto a = pool.acquire(at(1));
+  ASSERT_TRUE(a.open);
+  ASSERT_TRUE(pool.acquire(at(1)).open);
+  ASSERT_TRUE(pool.login_failed(at(2)).empty());
+  EXPECT_FALSE(pool.acquire(at(3)).open);
+  auto ready = pool.login_ready(at(4));  // the other login, under way before the failure
+  EXPECT_EQ(ready.to, a.ticket);
+  EXPECT_TRUE(ready.open) << "logins work again: the two waiters left need one";
+}
+
+TEST(PoolAccounting, WithNoServerAClientFailsAtOnceDuringServerLoginRetry) {
+  PoolAccounting pool(with_login_retry(5, 15), nullptr, nullptr);
+  pool.acquire(t0);
+  ASSERT_EQ(pool.login_failed(at(1)).size(), 1U);
+  EXPECT_EQ(pool.acquire(at(2)).next, Next::Fail);
+  EXPECT_EQ(pool.start_fill(at(2)), 0);
+  auto after = pool.acquire(at(16));
+  EXPECT_EQ(after.next, Next::Wait);
+  EXPECT_TRUE(after.open) << "server_login_retry is over: try again";
+
+  PoolAccounting no_retry(with_login_retry(5, 0), nullptr, nullptr);
+  no_retry.acquire(t0);
+  ASSERT_EQ(no_retry.login_failed(at(1)).size(), 1U);
+  EXPECT_TRUE(no_retry.acquire(at(1)).open) << "server_login_retry 0: at once";
+}
+
+TEST(PoolAccounting, PausedPoolKeepsItsWaitersWhenALoginFails) {
+  PoolAccounting pool(limits(5), nullptr, nullptr);
+  auto waiter = pool.acquire(t0);
+  pool.set_paused(true);
+  EXPECT_TRUE(pool.login_failed(at(1)).empty());
+  EXPECT_EQ(pool.counts(at(1)).waiting, 1);
+  pool.set_paused(false);
+  EXPECT_TRUE(pool.room_appeared(at(20)));
+  EXPECT_EQ(pool.login_ready(at(20)).to, waiter.ticket);
 }
 
 TEST(PoolAccounting, WaitsUntilQueryWaitTimeout) {
   PoolLimits l = limits(1);
   l.query_wait_timeout_s = 10;
   PoolAccounting pool(l, nullptr, nullptr);
-  pool.acquire(t0);
+  lend_new(pool, t0);
   auto step = pool.acquire(at(1));
   Ticket waiter = step.ticket;
   EXPECT_EQ(step.wake_at, at(11));  // told at once, as wake_time() says it
@@ -189,7 +330,7 @@ TEST(PoolAccounting, EachWaiterIsFoundWhereverItStandsInTheQueue) {
   PoolLimits l = limits(1);
   l.query_wait_timeout_s = 10;
   PoolAccounting pool(l, nullptr, nullptr);
-  pool.acquire(t0);
+  lend_new(pool, t0);
   std::vector<Ticket> queue;
   for (int i = 0; i < 9; ++i) queue.push_back(pool.acquire(at(i)).ticket);
   for (size_t i = 1; i < queue.size(); i += 2) EXPECT_TRUE(pool.leave_queue(queue[i]));
@@ -207,7 +348,7 @@ TEST(PoolAccounting, ZeroQueryWaitTimeoutWaitsForEver) {
   PoolLimits l = limits(1);
   l.query_wait_timeout_s = 0;
   PoolAccounting pool(l, nullptr, nullptr);
-  pool.acquire(t0);
+  lend_new(pool, t0);
   Ticket waiter = pool.acquire(t0).ticket;
   EXPECT_EQ(pool.wake_time(waiter, t0), PoolAccounting::TimePoint::max());
   EXPECT_TRUE(pool.timer_rang(waiter, at(1e6)).still_waiting);
@@ -222,8 +363,7 @@ PoolLimits with_reserve(int pool_size, int reserve, double timeout) {
 
 TEST(PoolAccounting, ReserveOpensOnlyAfterReserveTimeout) {
   PoolAccounting pool(with_reserve(1, 2, 5), nullptr, nullptr);
-  pool.acquire(t0);
-  pool.login_succeeded();
+  lend_new(pool, t0);
   Ticket a = pool.acquire(t0).ticket;
   auto second = pool.acquire(at(1));
   Ticket b = second.ticket;
@@ -232,35 +372,37 @@ TEST(PoolAccounting, ReserveOpensOnlyAfterReserveTimeout) {
   EXPECT_EQ(second.wake_at, at(6)) << "the waiter's own reserve moment, from acquire()";
 
   auto before = pool.timer_rang(a, at(4.9));
-  EXPECT_FALSE(before.granted) << "no reserve before reserve_pool_timeout";
+  EXPECT_FALSE(before.open) << "no reserve before reserve_pool_timeout";
   EXPECT_TRUE(before.still_waiting);
 
-  EXPECT_EQ(pool.timer_rang(a, at(5)).granted, a);
-  EXPECT_EQ(pool.timer_rang(b, at(6)).granted, b);
+  EXPECT_TRUE(pool.timer_rang(a, at(5)).open);
+  EXPECT_FALSE(pool.timer_rang(a, at(5.5)).open) << "a has a login coming; b's moment is 6";
+  EXPECT_TRUE(pool.timer_rang(b, at(6)).open);
   auto full = pool.timer_rang(c, at(7));
-  EXPECT_FALSE(full.granted) << "reserve_pool_size is 2";
+  EXPECT_FALSE(full.open) << "reserve_pool_size is 2";
   EXPECT_EQ(full.next, at(122)) << "then its query_wait_timeout deadline";
   EXPECT_EQ(pool.total(), 3);
+  EXPECT_EQ(pool.login_ready(at(8)).to, a);
 }
 
 TEST(PoolAccounting, TimerGivesRoomToTheOldestWaiterFirst) {
   PoolAccounting pool(with_reserve(1, 1, 5), nullptr, nullptr);
-  pool.acquire(t0);
+  lend_new(pool, t0);
   Ticket older = pool.acquire(t0).ticket;
   Ticket younger = pool.acquire(at(0.5)).ticket;
   // The younger's timer happens to ring first: the reserve server is the older's.
-  auto step = pool.timer_rang(younger, at(5.5));
-  EXPECT_EQ(step.granted, older);
+  auto step = pool.timer_rang(younger, at(5.2));
+  EXPECT_TRUE(step.open) << "the older waiter's moment has come";
   EXPECT_TRUE(step.still_waiting);
+  EXPECT_EQ(pool.login_ready(at(6)).to, older);
 }
 
 TEST(PoolAccounting, ReserveServerClosesWhenNobodyWaits) {
   PoolAccounting pool(with_reserve(1, 1, 5), nullptr, nullptr);
-  pool.acquire(t0);
-  pool.login_succeeded();
+  lend_new(pool, t0);
   Ticket waiter = pool.acquire(t0).ticket;
-  ASSERT_EQ(pool.timer_rang(waiter, at(5)).granted, waiter);
-  pool.login_succeeded();
+  ASSERT_TRUE(pool.timer_rang(waiter, at(5)).open);
+  EXPECT_EQ(pool.login_ready(at(5)).to, waiter);
   EXPECT_EQ(pool.release().what, Return::Close) << "2 servers on pool_size 1: the extra one goes";
   EXPECT_EQ(pool.release().what, Return::Idle);
   EXPECT_EQ(pool.total(), 1);
@@ -268,45 +410,52 @@ TEST(PoolAccounting, ReserveServerClosesWhenNobodyWaits) {
 
 TEST(PoolAccounting, ZeroReserveTimeoutDisablesTheReserve) {
   PoolAccounting pool(with_reserve(1, 3, 0), nullptr, nullptr);
-  pool.acquire(t0);
+  lend_new(pool, t0);
   Ticket waiter = pool.acquire(t0).ticket;
   EXPECT_EQ(pool.wake_time(waiter, t0), at(120));
-  EXPECT_FALSE(pool.timer_rang(waiter, at(60)).granted);
+  EXPECT_FALSE(pool.timer_rang(waiter, at(60)).open);
 }
 
 TEST(PoolAccounting, DatabaseCapIsSharedAcrossPools) {
   ConnectionCap db(3);
-  PoolAccounting alice(limits(10), &db, nullptr);
-  PoolAccounting bob(limits(10), &db, nullptr);
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(alice.acquire(t0).next, Next::Open);
+  PoolAccounting alice(all_at_once(10), &db, nullptr);
+  PoolAccounting bob(all_at_once(10), &db, nullptr);
+  std::vector<Ticket> alice_waiters;
+  for (int i = 0; i < 3; ++i) {
+    auto step = alice.acquire(t0);
+    ASSERT_TRUE(step.open);
+    alice_waiters.push_back(step.ticket);
+  }
   auto blocked = bob.acquire(t0);
   EXPECT_EQ(blocked.next, Next::Wait);
+  EXPECT_FALSE(blocked.open);
   EXPECT_TRUE(blocked.blocked_by_cap);
-  EXPECT_EQ(bob.room_appeared(at(1)), std::nullopt) << "still full";
+  EXPECT_FALSE(bob.room_appeared(at(1))) << "still full";
 
-  alice.login_succeeded();
-  EXPECT_EQ(alice.active_closed(at(2)), std::nullopt) << "alice has nobody waiting";
+  EXPECT_EQ(alice.login_ready(at(2)).to, alice_waiters[0]);
+  EXPECT_FALSE(alice.active_closed(at(2))) << "alice's two other waiters have logins coming";
   EXPECT_TRUE(db.has_room());
-  EXPECT_EQ(bob.room_appeared(at(2)), blocked.ticket);
+  EXPECT_TRUE(bob.room_appeared(at(2)));
   EXPECT_EQ(db.count(), 3);
+  EXPECT_EQ(bob.login_ready(at(3)).to, blocked.ticket);
 }
 
-TEST(PoolAccounting, NewClientsQueueBehindCapBlockedWaiters) {
+TEST(PoolAccounting, CapBlockedWaiterIsServedFirstWhenRoomComes) {
   ConnectionCap user(1);
   PoolAccounting pool(limits(5), nullptr, &user);
   ASSERT_TRUE(user.try_take());  // another pool of the same user holds the only slot
-  Ticket first = pool.acquire(t0).ticket;
+  auto first = pool.acquire(t0);
+  EXPECT_TRUE(first.blocked_by_cap);
   user.give_back();
   auto second = pool.acquire(at(1));
-  EXPECT_EQ(second.next, Next::Wait) << "room, but someone waits before it";
-  EXPECT_EQ(pool.room_appeared(at(1)), first);
+  EXPECT_TRUE(second.open) << "the cap has room now";
+  EXPECT_EQ(pool.login_ready(at(2)).to, first.ticket) << "FIFO: the server is the older waiter's";
 }
 
 TEST(PoolAccounting, IdleServerClosedToMakeRoomFreesTheCap) {
   ConnectionCap db(1);
   PoolAccounting pool(limits(5), &db, nullptr);
-  pool.acquire(t0);
-  pool.login_succeeded();
+  lend_new(pool, t0);
   ASSERT_EQ(pool.release().what, Return::Idle);
   EXPECT_FALSE(db.has_room());
   EXPECT_TRUE(pool.take_idle_to_close());
@@ -319,22 +468,23 @@ TEST(PoolAccounting, FillsToMinPoolSizeWithinPoolSizeAndCaps) {
   l.min_pool_size = 10;  // capped at pool_size
   ConnectionCap db(3);
   PoolAccounting pool(l, &db, nullptr);
-  EXPECT_EQ(pool.start_fill(), 3) << "the database cap allows 3";
-  EXPECT_EQ(pool.start_fill(), 0) << "already logging in";
-  EXPECT_EQ(pool.filler_ready(), std::nullopt);
+  EXPECT_EQ(pool.start_fill(t0), 3) << "the database cap allows 3";
+  EXPECT_EQ(pool.start_fill(t0), 0) << "already logging in";
+  EXPECT_EQ(pool.login_ready(t0).to, std::nullopt);
   EXPECT_EQ(pool.counts(t0).idle, 1);
 
   PoolAccounting small(limits(2), nullptr, nullptr);
-  EXPECT_EQ(small.start_fill(), 0) << "min_pool_size 0: nothing";
+  EXPECT_EQ(small.start_fill(t0), 0) << "min_pool_size 0: nothing";
 }
 
 TEST(PoolAccounting, FillerServerGoesToAWaiterFirst) {
   PoolLimits l = limits(1);
   l.min_pool_size = 1;
   PoolAccounting pool(l, nullptr, nullptr);
-  ASSERT_EQ(pool.start_fill(), 1);
-  Ticket waiter = pool.acquire(t0).ticket;
-  EXPECT_EQ(pool.filler_ready(), waiter);
+  ASSERT_EQ(pool.start_fill(t0), 1);
+  auto waiter = pool.acquire(t0);
+  EXPECT_FALSE(waiter.open) << "the filler's login will serve it";
+  EXPECT_EQ(pool.login_ready(t0).to, waiter.ticket);
   EXPECT_EQ(pool.counts(t0).active, 1);
 }
 
@@ -343,8 +493,7 @@ ConnectionCap::Wait other_pool(double since, int servers) { return {at(since), s
 TEST(PoolAccounting, ReleaseGivesWayToAStarvedPoolThatWaitedLonger) {
   ConnectionCap db(1);
   PoolAccounting alice(limits(5), &db, nullptr);
-  alice.acquire(t0);
-  alice.login_succeeded();
+  lend_new(alice, t0);
   Ticket alice_waiter = alice.acquire(at(3)).ticket;
 
   auto kept = alice.release({other_pool(4, 0)});
@@ -361,10 +510,7 @@ TEST(PoolAccounting, ReleaseGivesWayToAStarvedPoolThatWaitedLonger) {
 TEST(PoolAccounting, ReleaseRebalancesButToleratesADifferenceOfOne) {
   ConnectionCap db(3);
   PoolAccounting alice(limits(5), &db, nullptr);
-  for (int i = 0; i < 3; ++i) {
-    alice.acquire(t0);
-    alice.login_succeeded();
-  }
+  for (int i = 0; i < 3; ++i) lend_new(alice, t0);
   alice.acquire(at(1));
   alice.acquire(at(1));
   EXPECT_EQ(alice.release({other_pool(9, 1)}).what, Return::Close) << "3 servers against 1: rebalance";
@@ -375,8 +521,7 @@ TEST(PoolAccounting, ReleaseRebalancesButToleratesADifferenceOfOne) {
 TEST(PoolAccounting, IdleServerClosesWhenAnotherPoolWaits) {
   ConnectionCap db(1);
   PoolAccounting pool(limits(5), &db, nullptr);
-  pool.acquire(t0);
-  pool.login_succeeded();
+  lend_new(pool, t0);
   auto step = pool.release({other_pool(1, 3)});
   EXPECT_EQ(step.what, Return::Close);
   EXPECT_EQ(pool.total(), 0);
@@ -391,6 +536,7 @@ TEST(PoolAccounting, WaitingForCapOnlyWhenThePoolItselfHasRoom) {
   EXPECT_EQ(pool.waiting_for_cap(), other_pool(2, 0));
   db.give_back();
   ASSERT_TRUE(pool.room_appeared(at(3)));
+  EXPECT_EQ(pool.waiting_for_cap(), std::nullopt) << "its waiter has a login coming";
   pool.acquire(at(4));
   EXPECT_EQ(pool.waiting_for_cap(), std::nullopt) << "now pool_size stops it, not the cap";
 }
