@@ -453,7 +453,7 @@ asio::awaitable<void> Pool::log_in([[maybe_unused]] std::shared_ptr<Pool> self, 
         server->idle_since = now;
         idle_[server->worker_id].push_back(std::move(server));
       }
-      if (step.open) login_on = login_worker_locked();
+      if (step.open) login_on = login_worker_locked(&worker);
     }
   }
   for (const auto& waiter : to_wake) wake(waiter);

@@ -140,7 +140,8 @@ PoolAccounting::LoginStep PoolAccounting::login_ready(TimePoint now) {
   } else {
     ++idle_;
   }
-  step.open = try_open(now) == Opening::Started;
+  step.open = try_open(now) == Opening::Started || continue_fill();
+  if (total() >= fill_target()) filling_ = false;
   return step;
 }
 
@@ -149,6 +150,7 @@ std::vector<PoolAccounting::Ticket> PoolAccounting::login_failed(TimePoint now) 
   --login_;
   give_back_both(db_cap_, user_cap_);
   retry_until_ = now + seconds(limits_.server_login_retry_s);
+  filling_ = false;  // the janitor starts again once server_login_retry is over
   std::vector<Ticket> failed;
   if (paused_ || total() > 0) return failed;  // a server may still come back to them
   for (const auto& waiting : queue_) failed.push_back(waiting.ticket);
@@ -197,14 +199,21 @@ PoolAccounting::TimePoint PoolAccounting::wake_time(const Waiting& w, TimePoint 
   return deadline(w);
 }
 
+int PoolAccounting::fill_target() const { return paused_ ? 0 : std::min(limits_.min_pool_size, limits_.pool_size); }
+
 int PoolAccounting::start_fill(TimePoint now) {
-  const int target = paused_ || now < retry_until_ ? 0 : std::min(limits_.min_pool_size, limits_.pool_size);
+  if (now < retry_until_) return 0;
+  filling_ = true;
   int opened = 0;
-  while (total() < target && take_both(db_cap_, user_cap_)) {
-    ++login_;
-    ++opened;
-  }
+  while (continue_fill()) ++opened;
   return opened;
+}
+
+bool PoolAccounting::continue_fill() {
+  if (!filling_ || total() >= fill_target() || login_ >= limits_.logins_at_once) return false;
+  if (!take_both(db_cap_, user_cap_)) return false;
+  ++login_;
+  return true;
 }
 
 bool PoolAccounting::take_idle_to_close() {

@@ -101,7 +101,8 @@ class PoolAccounting {
   static constexpr int kMaxPassed = 32;
 
   // A server logged in (for the queue or for min_pool_size): it goes to the oldest
-  // waiter (`to`), else idle; `open`: another server should log in now.
+  // waiter (`to`), else idle; `open`: another server should log in now, for the
+  // queue or for a fill start_fill began.
   struct LoginStep {
     std::optional<Ticket> to;
     bool open = false;
@@ -132,7 +133,9 @@ class PoolAccounting {
   // When a waiter's timer should ring: its reserve moment while ahead, then its deadline.
   TimePoint wake_time(Ticket ticket, TimePoint now) const;
 
-  // Servers to open now to bring the pool up to min_pool_size; they count as logging in.
+  // Servers to open now to bring the pool up to min_pool_size, no more than
+  // logins_at_once; they count as logging in. The fill goes on as they log in
+  // (login_ready's `open`) until the pool holds min_pool_size or a login fails.
   int start_fill(TimePoint now);
   // Takes an idle server out to close it (its slot is free at once; call
   // room_appeared after); false when none is idle.
@@ -169,6 +172,9 @@ class PoolAccounting {
   int uncovered() const { return static_cast<int>(queue_.size()) - login_; }
   enum class Opening { Started, NotNeeded, CapFull };
   Opening try_open(TimePoint now);
+  // One more login for the fill start_fill began, while the pool is short of it.
+  bool continue_fill();
+  int fill_target() const;
   bool should_give_way(const std::vector<ConnectionCap::Wait>& elsewhere) const;
   const Waiting* find(Ticket ticket) const;
   std::deque<Waiting>::const_iterator locate(Ticket ticket) const;
@@ -176,6 +182,7 @@ class PoolAccounting {
   PoolLimits limits_;
   bool paused_ = false;
   TimePoint retry_until_{};  // server_login_retry after a failed login
+  bool filling_ = false;     // start_fill began a fill that login_ready goes on with
   ConnectionCap* const db_cap_;
   ConnectionCap* const user_cap_;
   int idle_ = 0, active_ = 0, login_ = 0;

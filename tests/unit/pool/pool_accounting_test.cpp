@@ -477,6 +477,40 @@ TEST(PoolAccounting, FillsToMinPoolSizeWithinPoolSizeAndCaps) {
   EXPECT_EQ(small.start_fill(t0), 0) << "min_pool_size 0: nothing";
 }
 
+TEST(PoolAccounting, FillStartsLoginsAtOnceAndGoesOnAsTheyLogIn) {
+  PoolLimits l = limits(10);
+  l.min_pool_size = 10;
+  l.logins_at_once = 4;
+  PoolAccounting pool(l, nullptr, nullptr);
+  EXPECT_EQ(pool.start_fill(t0), 4) << "not a whole pool's forks at once";
+  EXPECT_EQ(pool.start_fill(t0), 0);
+  int started = 4, ready = 0;
+  while (pool.counts(t0).login > 0) {
+    auto step = pool.login_ready(t0);
+    ++ready;
+    started += step.open ? 1 : 0;
+    ASSERT_LE(pool.counts(t0).login, 4);
+  }
+  EXPECT_EQ(started, 10);
+  EXPECT_EQ(ready, 10);
+  EXPECT_EQ(pool.counts(t0).idle, 10);
+}
+
+TEST(PoolAccounting, FailedLoginStopsTheFillUntilServerLoginRetryIsOver) {
+  PoolLimits l = limits(10);
+  l.min_pool_size = 10;
+  l.logins_at_once = 2;
+  PoolAccounting pool(l, nullptr, nullptr);
+  ASSERT_EQ(pool.start_fill(t0), 2);
+  pool.login_failed(at(1));
+  pool.login_failed(at(1));
+  EXPECT_EQ(pool.start_fill(at(2)), 0) << "no fill during server_login_retry";
+  EXPECT_EQ(pool.start_fill(at(16)), 2);
+  pool.login_failed(at(17));
+  EXPECT_FALSE(pool.login_ready(at(17)).open) << "the fill stopped at the failure";
+  EXPECT_EQ(pool.start_fill(at(18)), 2) << "a login worked: the janitor's next round goes on";
+}
+
 TEST(PoolAccounting, FillerServerGoesToAWaiterFirst) {
   PoolLimits l = limits(1);
   l.min_pool_size = 1;
