@@ -121,7 +121,8 @@ PoolAccounting::ReleaseStep PoolAccounting::release(const std::vector<Connection
 
 std::optional<ConnectionCap::Wait> PoolAccounting::waiting_for_cap() const {
   // What else could stop a server from opening for the queue: nothing is needed,
-  // the pool is full, a pause, server_login_retry, enough logins under way.
+  // the pool is full, a pause, enough logins under way. (During server_login_retry
+  // a wait still shows: the slot a cap then frees waits for the retry to end.)
   if (uncovered() <= 0 || !pool_has_room(false) || paused_ || login_ >= limits_.logins_at_once) return std::nullopt;
   const auto room = [](const ConnectionCap* cap) { return cap == nullptr || cap->has_room(); };
   if (room(db_cap_) && room(user_cap_)) return std::nullopt;

@@ -95,7 +95,7 @@ net::Worker* Pool::login_worker_locked(net::Worker* preferred) {
     BW_LOG_WARN("{}/{}: taking connection from reserve_pool", database_, user_);
   }
   if (preferred != nullptr) return preferred;
-  BW_ASSERT(!waiters_.empty());  // a server opens for the queue only
+  BW_ASSERT(!waiters_.empty());  // with no worker named, a server opens for the queue
   return waiters_.back()->worker;
 }
 
