@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "net/loop_clock.hpp"
 #include "net/plain_syscalls.hpp"
 
 namespace breakwater::net {
@@ -70,9 +71,14 @@ void IoRing::serve_on_this_thread(asio::io_context& io) {
   current_ = asio::has_service<IoRing>(io) && asio::use_service<IoRing>(io).ring_open_
                  ? &asio::use_service<IoRing>(io)
                  : nullptr;
+  // Each turn of this loop ends in run(), which says so to the loop clock.
+  if (current_ != nullptr) LoopClock::mark_turns();
 }
 
-void IoRing::leave_this_thread() { current_ = nullptr; }
+void IoRing::leave_this_thread() {
+  current_ = nullptr;
+  LoopClock::unmark_turns();
+}
 
 bool IoRing::open(asio::io_context& io) {
   io_uring_params params{};
@@ -130,6 +136,7 @@ void IoRing::shutdown() {
     queued_head_ = op->next_queued;
     done.push(op);
   }
+  done.push(ready_);  // completed, their handlers not run: the batch is never run now
   queued_tail_ = nullptr;
   if (in_kernel_ > 0) {
     if (io_uring_sqe* sqe = next_sqe()) {
@@ -339,6 +346,10 @@ bool IoRing::performed_alone(Operations& ops, Collected& found) {
 }
 
 void IoRing::run(long usec, Operations& ops) {
+  // Whatever runs after this call, it runs after a system call that may have waited.
+  struct TurnEnds {
+    ~TurnEnds() { LoopClock::new_turn(); }
+  } turn_ends;
   Operations completed;
   Collected direct;
   if (!performed_alone(completed, direct)) submit_queued(ops);
@@ -350,7 +361,7 @@ void IoRing::run(long usec, Operations& ops) {
   // epoll's, and their handlers need no poll before them, so this turn neither
   // polls nor counts as a turn without a poll.
   if (ready && ops.empty() && !found.waited_read && !found.other) {
-    ops.push(completed);
+    hand_over(completed, ops);
     return;
   }
   // Sends that completed in the submitting call have handlers to run: epoll
@@ -366,7 +377,37 @@ void IoRing::run(long usec, Operations& ops) {
     polled_last_turn_ = true;
     collect(completed, false);
   }
-  ops.push(completed);
+  hand_over(completed, ops);
+}
+
+void IoRing::hand_over(Operations& completed, Operations& ops) {
+  ready_.push(completed);
+  if (ready_.empty() || batch_queued_) return;
+  batch_queued_ = true;
+  ops.push(&batch_);
+}
+
+void IoRing::run_batch(void* owner, asio::detail::scheduler_operation* base, const asio::error_code&, std::size_t) {
+  IoRing& ring = *static_cast<Batch*>(base)->ring;
+  ring.batch_queued_ = false;
+  if (owner == nullptr) {  // the loop is being destroyed: so are the operations, unrun
+    while (auto* op = ring.ready_.front()) {
+      ring.ready_.pop();
+      op->destroy();
+    }
+    return;
+  }
+  ++ring.batches_run_;
+  // Each operation counts as the loop's work until its handler has run. The loop
+  // ends one count when this batch returns; the others end here, each before its
+  // handler runs, so the count cannot reach zero while a handler is left.
+  bool first = true;
+  while (auto* op = ring.ready_.front()) {
+    ring.ready_.pop();
+    if (!first) ring.scheduler_->work_finished();
+    first = false;
+    op->complete(owner, asio::error_code(), 0);
+  }
 }
 
 void IoRing::interrupt() { reactor_->interrupt(); }

@@ -150,6 +150,8 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   // it did with a system call of their own, alone in their batch (tests).
   size_t submissions() const { return submissions_; }
   size_t direct_operations() const { return direct_operations_; }
+  // How many times the loop ran a turn's completed operations, together (tests).
+  size_t batches_run() const { return batches_run_; }
 
  private:
   void shutdown() override;
@@ -190,6 +192,17 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   // not take whole, a read that waits, anything beside other submissions).
   bool performed_alone(asio::detail::op_queue<asio::detail::scheduler_operation>& ops, Collected& found);
   void finish(Operation* op, asio::detail::op_queue<asio::detail::scheduler_operation>& ops);
+  // A turn's completions go to the loop as one operation of the ring's, which
+  // runs their handlers one after another: each would otherwise cost the loop a
+  // turn of its own (its lock taken and released, its queue, its work count).
+  // Pushed after whatever the reactor found, as the completions themselves were.
+  void hand_over(asio::detail::op_queue<asio::detail::scheduler_operation>& completed,
+                 asio::detail::op_queue<asio::detail::scheduler_operation>& ops);
+  static void run_batch(void* owner, asio::detail::scheduler_operation* base, const asio::error_code&, std::size_t);
+  struct Batch : asio::detail::scheduler_operation {
+    explicit Batch(IoRing* owner) : scheduler_operation(&IoRing::run_batch), ring(owner) {}
+    IoRing* ring;
+  };
   io_uring_sqe* next_sqe();
   void submit();
   void restore_reactor();
@@ -209,6 +222,10 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   bool polled_last_turn_ = true;
   size_t submissions_ = 0;
   size_t direct_operations_ = 0;
+  size_t batches_run_ = 0;
+  Batch batch_{this};
+  bool batch_queued_ = false;
+  asio::detail::op_queue<asio::detail::scheduler_operation> ready_;  // what batch_ runs
 };
 
 }  // namespace breakwater::net

@@ -4,6 +4,7 @@
 #include "base/assert.hpp"
 #include "base/log.hpp"
 #include "net/endpoint.hpp"
+#include "net/loop_clock.hpp"
 #include "protocol/message_writer.hpp"
 #include "protocol/sqlstate.hpp"
 
@@ -34,7 +35,7 @@ ServerLease::~ServerLease() { close(); }
 
 void ServerLease::release_clean(std::chrono::steady_clock::time_point now) {
   if (server_) {
-    if (now == std::chrono::steady_clock::time_point{}) now = std::chrono::steady_clock::now();
+    if (now == std::chrono::steady_clock::time_point{}) now = net::LoopClock::now();
     pool_->give_back(std::move(server_), now);
   }
   pool_.reset();
@@ -256,7 +257,7 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
     bool blocked_by_cap = false;
     std::optional<ClientError> failed;
     std::optional<std::string> check_query;  // set when an idle server needs checking first
-    if (now == Clock::time_point{}) now = Clock::now();
+    if (now == Clock::time_point{}) now = net::LoopClock::now();
     {
       Guard lock(*this);
       auto step = accounting_.acquire(now, worker.id());
@@ -288,7 +289,7 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
         keep_deadline(worker, wake_at);
         co_await waiter->next_wake();
       }
-      now = Clock::now();  // after the wait
+      now = net::LoopClock::now();  // after the wait
       bool timed_out = false, abandoned = false;
       login_on = nullptr;
       {

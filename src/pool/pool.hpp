@@ -255,7 +255,9 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   // One per worker, made there on first use; touched only on that worker's thread.
   std::vector<std::unique_ptr<PoolDeadline>> deadlines_;
   std::shared_ptr<const WelcomeParameters> server_parameters_;
-  std::optional<protocol::ClientError> last_login_error_;  // while server_login_retry applies
+  // The last login's error, until a login succeeds; acquire's fast fail gives it,
+  // and the accounting says when that applies (server_login_retry).
+  std::optional<protocol::ClientError> last_login_error_;
   size_t next_fill_worker_ = 0;
   std::optional<ConnectionCap::Wait> published_wait_;
   std::optional<auth::scram::PassThroughKeys> scram_keys_;

@@ -8,6 +8,7 @@
 #include "base/log.hpp"
 #include "config/values.hpp"
 #include "net/endpoint.hpp"
+#include "net/loop_clock.hpp"
 #include "net/notified_io.hpp"
 #include "net/socket_options.hpp"
 #include "protocol/sqlstate.hpp"
@@ -261,7 +262,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
 
   // Returns the moment, which the pool's accounting takes too.
   Clock::time_point begin_wait() {
-    waiting_since_ = Clock::now();
+    waiting_since_ = net::LoopClock::now();
     set_state(ClientRecord::State::Waiting);
     return waiting_since_;
   }
@@ -271,7 +272,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     record_->link_server(lease_->key);  // cancel requests go to it from now on
     set_state(ClientRecord::State::Active);
     stats().add(pool::PoolStats::ServerAssignments, 1);
-    const Clock::time_point granted = lease_.granted_at() != Clock::time_point{} ? lease_.granted_at() : Clock::now();
+    const Clock::time_point granted = lease_.granted_at() != Clock::time_point{} ? lease_.granted_at() : net::LoopClock::now();
     stats().add(pool::PoolStats::WaitTime, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                                       granted - waiting_since_).count()));
     if (in_line_with_client()) return true;  // most links: nothing to compare
@@ -330,7 +331,7 @@ class ClientSession final : public WatchedSession, public KillableSession {
     state_ = state;
     if (!record_) return;
     if (state == ClientRecord::State::Waiting) {
-      int64_t now = wall_clock_us();
+      int64_t now = net::LoopClock::wall_us();
       record_->wait_since_us.store(now, std::memory_order_relaxed);
       record_->request_time_us.store(now, std::memory_order_relaxed);
     }

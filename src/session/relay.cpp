@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "base/assert.hpp"
+#include "net/loop_clock.hpp"
 #include "net/notified_io.hpp"
 #include "protocol/backend_messages.hpp"
 
@@ -82,7 +83,7 @@ void Relay::push_client_bytes(protocol::Bytes bytes) { from_client_.append(bytes
 
 void Relay::client_message_started(Clock::time_point& now) {
   if (query_running_ || stats_ == nullptr) return;
-  if (now == Clock::time_point{}) now = Clock::now();
+  if (now == Clock::time_point{}) now = net::LoopClock::now();
   query_running_ = true;
   query_start_ = now;
   if (!in_transaction_) {
@@ -93,7 +94,7 @@ void Relay::client_message_started(Clock::time_point& now) {
 
 void Relay::ready_for_query(char status) {
   if (stats_ == nullptr || !query_running_) return;
-  auto now = Clock::now();
+  auto now = net::LoopClock::now();
   auto micros = [&](Clock::time_point since) {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - since).count());
   };
