@@ -142,6 +142,7 @@ void Pool::give_back(std::unique_ptr<ServerConnection> server, Clock::time_point
   std::shared_ptr<Waiter> waiter;
   std::unique_ptr<ServerConnection> surplus;
   bool for_other_pool = false;
+  bool paused = false;
   const auto elsewhere = has_limited_cap() ? waiting_elsewhere() : std::vector<ConnectionCap::Wait>{};
   {
     Guard lock(*this);
@@ -160,6 +161,7 @@ void Pool::give_back(std::unique_ptr<ServerConnection> server, Clock::time_point
       case PoolAccounting::Return::Close:
         surplus = std::move(server);
         for_other_pool = step.for_other_pool;
+        paused = step.paused;
         break;
     }
   }
@@ -167,6 +169,7 @@ void Pool::give_back(std::unique_ptr<ServerConnection> server, Clock::time_point
   if (surplus) {
     BW_LOG_INFO("S-{:#x}: {}/{}@{} closing because: {}", surplus->id, database_, user_, surplus->address,
                 for_other_pool ? "another pool under the same connection cap needs it"
+                : paused       ? "pool paused"
                                : "reserve server not needed any more");
     surplus->say_goodbye_and_close();
     announce_cap_room();
@@ -430,6 +433,7 @@ void Pool::start_login(net::Worker* worker) {
 asio::awaitable<void> Pool::log_in([[maybe_unused]] std::shared_ptr<Pool> self, net::Worker& worker) {
   auto connected = co_await connect(worker);
   std::vector<std::shared_ptr<Waiter>> to_wake;
+  std::unique_ptr<ServerConnection> unneeded;
   net::Worker* login_on = nullptr;
   {
     Guard lock(*this);
@@ -450,6 +454,8 @@ asio::awaitable<void> Pool::log_in([[maybe_unused]] std::shared_ptr<Pool> self, 
         auto waiter = take_waiter_locked(*step.to);
         waiter->server = std::move(server);
         to_wake.push_back(std::move(waiter));
+      } else if (step.close) {
+        unneeded = std::move(server);
       } else {
         server->idle_since = now;
         idle_[server->worker_id].push_back(std::move(server));
@@ -459,7 +465,11 @@ asio::awaitable<void> Pool::log_in([[maybe_unused]] std::shared_ptr<Pool> self, 
   }
   for (const auto& waiter : to_wake) wake(waiter);
   start_login(login_on);
-  if (!connected) announce_cap_room();
+  if (unneeded) {
+    BW_LOG_INFO("S-{:#x}: {}/{}@{} closing because: pool paused", unneeded->id, database_, user_, unneeded->address);
+    unneeded->say_goodbye_and_close();
+  }
+  if (!connected || unneeded) announce_cap_room();
 }
 
 bool Pool::past_lifetime(const ServerConnection& server, Clock::time_point now) const {

@@ -113,7 +113,7 @@ PoolAccounting::ReleaseStep PoolAccounting::release(const std::vector<Connection
     // For another pool under the cap, or a reserve server (or one beyond a
     // pool_size lowered since) that nobody here needs now.
     give_back_both(db_cap_, user_cap_);
-    return {Return::Close, 0, give_way};
+    return {Return::Close, 0, give_way, paused_};
   }
   ++idle_;
   return {Return::Idle};
@@ -138,6 +138,9 @@ PoolAccounting::LoginStep PoolAccounting::login_ready(TimePoint now) {
     step.to = queue_.front().ticket;
     queue_.pop_front();
     ++active_;
+  } else if (paused_) {
+    give_back_both(db_cap_, user_cap_);
+    step.close = true;
   } else {
     ++idle_;
   }

@@ -85,6 +85,7 @@ class PoolAccounting {
     Return what;
     Ticket ticket = 0;            // HandOver: the waiter that gets the server
     bool for_other_pool = false;  // Close: to give the slot to another pool
+    bool paused = false;          // Close: the pool is paused
   };
   //
   // The server goes to the oldest waiter, or to a slightly younger one on the same
@@ -102,10 +103,13 @@ class PoolAccounting {
 
   // A server logged in (for the queue or for min_pool_size): it goes to the oldest
   // waiter (`to`), else idle; `open`: another server should log in now, for the
-  // queue or for a fill start_fill began.
+  // queue or for a fill start_fill began. `close`: the pool was paused while it
+  // logged in, so it closes as a released one would (PAUSE, and a safe shutdown,
+  // wait for a paused pool to hold no server).
   struct LoginStep {
     std::optional<Ticket> to;
     bool open = false;
+    bool close = false;
   };
   LoginStep login_ready(TimePoint now);
   // A login failed: none opens for server_login_retry. The waiters it returns left

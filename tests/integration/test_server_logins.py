@@ -4,6 +4,7 @@ fails the waiters only when the pool has no server left that could serve them
 (PgBouncer's behaviour). A relay in front of PostgreSQL makes chosen logins slow
 or fail (login_proxy.py)."""
 
+import signal
 import threading
 import time
 
@@ -124,3 +125,22 @@ def test_FailedLoginFailsAPoolWithNoServer_ThenFailsFastDuringServerLoginRetry(p
     late.join(timeout=10)
     assert "pgbouncer cannot connect to server" in str(late_outcome["result"])
     assert proxy.accepted == attempts
+
+
+def test_ServerThatLogsInDuringASafeShutdownClosesAndTheProcessExits(proxied):
+    # The first server logs in at once, the second takes 3 s: SIGINT comes while it does.
+    bw, proxy = proxied(lambda n: ("forward", 0 if n == 0 else 3))
+    holder = psycopg.connect(bw.dsn("px"), autocommit=True)
+    holder.execute("BEGIN")
+    holder.execute("SELECT 1")
+    waiter, outcome = query_in_thread(bw.dsn("px"))
+    wait_until(lambda: pool_row(bw)["sv_login"] == 1, what="a second server logging in for the waiter")
+    bw.proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    holder.execute("COMMIT")  # the open transaction ends; its server closes (paused pool)
+    # The login ends about 3 s after it began: its server closes too, rather than
+    # wait idle in the paused pool, which would keep the shutdown waiting for ever.
+    assert bw.proc.wait(timeout=10) == 0
+    waiter.join(timeout=5)
+    assert outcome["result"] != "ok", "no server goes to a client after the pause"
+    holder.close()

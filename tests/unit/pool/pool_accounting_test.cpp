@@ -309,6 +309,29 @@ TEST(PoolAccounting, PausedPoolKeepsItsWaitersWhenALoginFails) {
   EXPECT_EQ(pool.login_ready(at(20)).to, waiter.ticket);
 }
 
+TEST(PoolAccounting, AServerThatLogsInDuringAPauseClosesAndThePoolDrains) {
+  PoolAccounting pool(limits(5), nullptr, nullptr);
+  auto waiter = pool.acquire(t0);
+  ASSERT_TRUE(waiter.open);
+  pool.set_paused(true);  // a safe shutdown, or PAUSE, while the login runs
+  auto step = pool.login_ready(at(1));
+  EXPECT_FALSE(step.to) << "no server goes to a client during a pause";
+  EXPECT_TRUE(step.close);
+  EXPECT_FALSE(step.open);
+  EXPECT_EQ(pool.total(), 0) << "nothing left for the pause to wait for";
+  EXPECT_EQ(pool.counts(at(1)).waiting, 1);
+}
+
+TEST(PoolAccounting, AServerReleasedDuringAPauseClosesAndSaysWhy) {
+  PoolAccounting pool(limits(5), nullptr, nullptr);
+  lend_new(pool, t0);
+  pool.set_paused(true);
+  auto step = pool.release({}, 0);
+  EXPECT_EQ(step.what, Return::Close);
+  EXPECT_TRUE(step.paused);
+  EXPECT_EQ(pool.total(), 0);
+}
+
 TEST(PoolAccounting, WaitsUntilQueryWaitTimeout) {
   PoolLimits l = limits(1);
   l.query_wait_timeout_s = 10;
