@@ -223,10 +223,17 @@ protocol::ByteBuffer Console::answer(const std::string& query, const session::Co
       auto views = pools();
       int servers = 0;
       for (const auto& view : views) servers += view.counts.idle + view.counts.active + view.counts.login;
-      reply.table(show_mem({{"client_session", session::client_session_size(), services_.clients->connected()},
-                            {"client_record", sizeof(session::ClientRecord), services_.clients->logged_in()},
-                            {"server_connection", sizeof(pool::ServerConnection), servers},
-                            {"pool", sizeof(pool::Pool), static_cast<int>(views.size())}}));
+      std::vector<MemoryRow> rows = {
+          {"client_session", session::client_session_size(), services_.clients->connected()},
+          {"client_record", sizeof(session::ClientRecord), services_.clients->logged_in()},
+          {"server_connection", sizeof(pool::ServerConnection), servers},
+          {"pool", sizeof(pool::Pool), static_cast<int>(views.size())}};
+      if (services_.worker_caches) {
+        for (const auto& cache : services_.worker_caches()) {
+          rows.push_back({cache.name, cache.size, static_cast<int>(cache.used), static_cast<int>(cache.free)});
+        }
+      }
+      reply.table(show_mem(rows));
     } else if (what == "fds") {
       // PgBouncer's rule: it names every connection's cancel key owner and address.
       if (!client.admin) {

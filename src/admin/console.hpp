@@ -12,6 +12,7 @@
 #include "base/result.hpp"
 #include "config/config.hpp"
 #include "pool/pool_registry.hpp"
+#include "net/cache_census.hpp"
 #include "session/client_registry.hpp"
 #include "session/console_port.hpp"
 
@@ -29,6 +30,8 @@ struct ConsoleServices {
   std::function<Result<void>(const std::string& key, const std::string& value)> set;  // SET key = value
   std::function<void(ShutdownMode)> shutdown;                                        // SHUTDOWN [WAIT_FOR_*]
   const StatsPeriods* stats = nullptr;                                               // averages per stats_period
+  // SHOW MEM: the workers' caches, summed, as of the janitor's last round on each.
+  std::function<std::vector<net::CacheCount>()> worker_caches;
   std::string version;  // SHOW VERSION
 };
 

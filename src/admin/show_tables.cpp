@@ -203,9 +203,8 @@ ResultSet show_version(const std::string& version) {
 ResultSet show_mem(const std::vector<MemoryRow>& rows) {
   ResultSet rs({{"name", kText}, {"size", kInt}, {"used", kInt}, {"free", kInt}, {"memtotal", kInt}});
   for (const auto& row : rows) {
-    // Objects are allocated one by one, not from slabs: nothing is kept free.
-    rs.add_row({text(row.name), number(static_cast<int64_t>(row.size)), number(row.used), number(0),
-                number(static_cast<int64_t>(row.size) * row.used)});
+    rs.add_row({text(row.name), number(static_cast<int64_t>(row.size)), number(row.used), number(row.free),
+                number(static_cast<int64_t>(row.size) * (row.used + row.free))});
   }
   return rs;
 }

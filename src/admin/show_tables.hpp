@@ -38,11 +38,13 @@ struct ListCounts {
 ResultSet show_lists(const ListCounts& counts);
 ResultSet show_state(bool paused, bool suspended);
 ResultSet show_version(const std::string& version);
-// SHOW MEM: Breakwater's per-connection objects, counted (PgBouncer shows its slabs).
+// SHOW MEM: Breakwater's per-connection objects, counted, and what the workers'
+// caches hold (PgBouncer shows its slabs).
 struct MemoryRow {
   std::string name;
   size_t size = 0;
   int used = 0;
+  int free = 0;  // kept for the next taker (caches only)
 };
 ResultSet show_mem(const std::vector<MemoryRow>& rows);
 ResultSet show_peers();

@@ -192,6 +192,12 @@ int run_server(const CliOptions& options) {
         asio::post(control, [&shut_down, mode] { shut_down(mode); });
       },
       .stats = &stats_periods,
+      .worker_caches =
+          [&workers] {
+            std::vector<net::CacheCount> total;
+            for (size_t i = 0; i < workers.size(); ++i) net::add_counts(total, workers.worker(i).census().latest());
+            return total;
+          },
       .version = "PgBouncer 1.25.0 compatible, " + version_string(),
   });
   {

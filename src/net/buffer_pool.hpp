@@ -8,8 +8,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <string>
 #include <utility>
 #include <vector>
+
+#include "net/cache_census.hpp"
 
 namespace breakwater::net {
 
@@ -25,17 +28,22 @@ class BufferPool {
     size_t size() const { return size_; }
     // A buffer of size() bytes, reused when one is free.
     Buffer take() {
+      ++lent_;
       if (free_.empty()) return Buffer(size_);
       Buffer buffer = std::move(free_.back());
       free_.pop_back();
       if (free_.size() < unused_) unused_ = free_.size();
       return buffer;
     }
-    // Keeps a buffer of size() bytes for the next taker, up to max_free(size()).
+    // Takes back a buffer this shelf lent; keeps it for the next taker, up to
+    // max_free(size()), unless it grew meanwhile (then it is freed).
     void put(Buffer buffer) {
-      if (free_.size() < max_free_) free_.push_back(std::move(buffer));
+      if (lent_ > 0) --lent_;
+      if (buffer.size() == size_ && free_.size() < max_free_) free_.push_back(std::move(buffer));
     }
     size_t free_count() const { return free_.size(); }
+    // Buffers taken and not yet put back.
+    size_t lent() const { return lent_; }
     // Frees the buffers no taker needed since the last shed() (they sat at the
     // bottom of the stack all the while) and returns their bytes.
     size_t shed() {
@@ -50,6 +58,7 @@ class BufferPool {
     size_t max_free_;
     std::vector<Buffer> free_;
     size_t unused_ = 0;  // the fewest free buffers since the last shed()
+    size_t lent_ = 0;
   };
 
   // The shelf for `size`, made on first use; its address stays valid as long as
@@ -92,6 +101,16 @@ class BufferPool {
     size_t count = 0;
     for (const auto& shelf : shelves_) count += shelf.free_count();
     return count;
+  }
+  size_t shelf_count() const { return shelves_.size(); }
+  // One row per size in use, for SHOW MEM ("relay_buffer_<bytes>").
+  std::vector<CacheCount> census() const {
+    std::vector<CacheCount> counts;
+    for (const auto& shelf : shelves_) {
+      if (shelf.lent() + shelf.free_count() == 0) continue;
+      counts.push_back({"relay_buffer_" + std::to_string(shelf.size()), shelf.size(), shelf.lent(), shelf.free_count()});
+    }
+    return counts;
   }
   static constexpr size_t kMaxFree = 64;
   static constexpr size_t kMinFree = 4;

@@ -11,7 +11,11 @@
 #include <array>
 #include <cstddef>
 #include <new>
+#include <string>
 #include <utility>
+#include <vector>
+
+#include "net/cache_census.hpp"
 
 namespace breakwater::net {
 
@@ -24,6 +28,7 @@ class FrameCache {
   static void* allocate(std::size_t size) {
     if (!kEnabled || size > kGrain * kClasses) return ::operator new(size);
     Shelf& shelf = local().shelves_[index(size)];
+    ++shelf.live;
     if (shelf.top == nullptr) return ::operator new(rounded(size));
     Block* block = shelf.top;
     shelf.top = block->next;
@@ -37,6 +42,7 @@ class FrameCache {
       return;
     }
     Shelf& shelf = local().shelves_[index(size)];
+    --shelf.live;
     if (shelf.count >= kKeptPerClass) {
       ::operator delete(frame);
       return;
@@ -66,6 +72,21 @@ class FrameCache {
   // How many frames of this size this thread keeps (tests).
   static std::size_t kept(std::size_t size) { return local().shelves_[index(size)].count; }
 
+  // This thread's frames by size class, in use and kept, for SHOW MEM
+  // ("task_frame_<bytes>"). A frame freed on another thread than the one that
+  // made it counts there: the sum over the workers is right, not each part.
+  static std::vector<CacheCount> census() {
+    std::vector<CacheCount> counts;
+    for (std::size_t i = 0; i < kClasses; ++i) {
+      const Shelf& shelf = local().shelves_[i];
+      const std::size_t used = shelf.live > 0 ? static_cast<std::size_t>(shelf.live) : 0;
+      if (used + shelf.count == 0) continue;
+      const std::size_t bytes = (i + 1) * kGrain;
+      counts.push_back({"task_frame_" + std::to_string(bytes), bytes, used, shelf.count});
+    }
+    return counts;
+  }
+
   ~FrameCache() {
     for (Shelf& shelf : shelves_) {
       while (shelf.top != nullptr) ::operator delete(std::exchange(shelf.top, shelf.top->next));
@@ -92,6 +113,7 @@ class FrameCache {
     Block* top = nullptr;
     std::size_t count = 0;
     std::size_t unused = 0;  // the fewest kept since the last shed()
+    std::ptrdiff_t live = 0;  // made here and not yet freed here
   };
 
   static std::size_t index(std::size_t size) { return (size + kGrain - 1) / kGrain - 1; }

@@ -10,6 +10,7 @@
 #include <asio.hpp>
 
 #include "net/buffer_pool.hpp"
+#include "net/cache_census.hpp"
 
 namespace breakwater::net {
 
@@ -21,14 +22,19 @@ class Worker {
   asio::io_context& io() { return io_; }
   // Relay buffers for this worker's sessions (its own thread only).
   BufferPool& buffers() { return buffers_; }
+  // What this worker's caches held at the janitor's last round (any thread may read).
+  CacheCensus& census() { return census_; }
   bool on_owner_thread() const { return std::this_thread::get_id() == thread_id_; }
 
  private:
   friend class WorkerGroup;
   int id_;
+  BufferPool buffers_;
+  CacheCensus census_;
+  // Declared after buffers_, so destroyed before it: the sessions the loop's
+  // destruction ends give their relays' buffers back there.
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
-  BufferPool buffers_;
   std::thread::id thread_id_;
 };
 

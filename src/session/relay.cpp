@@ -15,11 +15,13 @@ using protocol::ScannedMessage;
 
 namespace {
 constexpr size_t kReadyForQuerySize = 6;
-}
+thread_local size_t relays_on_this_thread = 0;
+}  // namespace
 
 asio::mutable_buffer Relay::CarryBuffer::free_space() {
   if (data_.empty()) {
     data_ = shelf_->take();
+    borrowed_ = true;
   } else if (have_ == data_.size()) {
     data_.resize(data_.size() * 2);  // only for a backlog larger than the buffer
   }
@@ -28,14 +30,20 @@ asio::mutable_buffer Relay::CarryBuffer::free_space() {
 
 void Relay::CarryBuffer::give_back() {
   if (have_ != 0 || data_.empty()) return;
-  // One that grew for a large backlog goes back to the allocator, not to the pool.
-  if (data_.size() == shelf_->size()) shelf_->put(std::move(data_));
+  // The shelf frees one that grew for a large backlog rather than keep it.
+  if (borrowed_) shelf_->put(std::move(data_));
   protocol::ByteBuffer().swap(data_);
+  borrowed_ = false;
 }
 
 void Relay::CarryBuffer::append(protocol::Bytes bytes) {
   if (bytes.empty()) return;
-  if (data_.empty()) data_ = pool_.take(std::max(shelf_->size(), bytes.size()));
+  if (data_.empty()) {
+    // A message larger than the shelf's buffers gets storage of its own: a shelf
+    // per odd size would be kept for ever.
+    borrowed_ = bytes.size() <= shelf_->size();
+    data_ = borrowed_ ? shelf_->take() : protocol::ByteBuffer(bytes.size());
+  }
   if (data_.size() < have_ + bytes.size()) data_.resize(have_ + bytes.size());
   std::memcpy(data_.data() + have_, bytes.data(), bytes.size());
   have_ += bytes.size();
@@ -55,7 +63,13 @@ Relay::Relay(net::Stream& client, net::BufferPool& buffers, RelayOptions options
       server_scanner_(Direction::Backend, options.max_packet_size) {
   server_scanner_.capture('Z');
   server_scanner_.capture('S');
+  ++relays_on_this_thread;
 }
+
+// A relay ends on the thread that made it: its client's worker.
+Relay::~Relay() { --relays_on_this_thread; }
+
+size_t Relay::on_this_thread() { return relays_on_this_thread; }
 
 void Relay::attach(net::Stream& client, RelayOptions options) {
   client_ = &client;

@@ -79,6 +79,11 @@ struct RelayOptions {
 class Relay {
  public:
   Relay(net::Stream& client, net::BufferPool& buffers, RelayOptions options);
+  ~Relay();
+  Relay(const Relay&) = delete;
+  Relay& operator=(const Relay&) = delete;
+  // How many relays this thread holds now, in use or spare (SHOW MEM).
+  static size_t on_this_thread();
 
   // Serves another client of the same worker (session/relay_stock.hpp). Only a
   // relay at rest: no link running, the client idle, no buffer held.
@@ -155,7 +160,10 @@ class Relay {
   class CarryBuffer {
    public:
     CarryBuffer(net::BufferPool& pool, size_t size) : pool_(pool), shelf_(&pool.shelf(size)) {}
-    ~CarryBuffer() { give_back(); }
+    ~CarryBuffer() {
+      have_ = 0;  // what is left goes with it: the storage goes back all the same
+      give_back();
+    }
     CarryBuffer(const CarryBuffer&) = delete;
     CarryBuffer& operator=(const CarryBuffer&) = delete;
     asio::mutable_buffer free_space();
@@ -179,6 +187,7 @@ class Relay {
     net::BufferPool::Shelf* shelf_;  // where storage of the usual size comes from
     protocol::ByteBuffer data_;
     size_t have_ = 0;
+    bool borrowed_ = false;  // data_ came from *shelf_, which counts it as lent
   };
   // The link's completion: where its result goes, and the task that awaits
   // run(), resumed when both directions have stopped (at once if that happens

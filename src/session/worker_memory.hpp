@@ -7,6 +7,7 @@
 // clients would otherwise carry it (bench idle_memory).
 
 #include <cstddef>
+#include <vector>
 
 #include "net/worker_group.hpp"
 
@@ -16,6 +17,10 @@ namespace breakwater::session {
 // the last call and, when that comes to kTrimBytes or more, asks malloc to hand
 // the freed pages back to the system. Returns the bytes freed.
 size_t shed_unused_memory(net::Worker& worker);
+// What `worker`'s caches hold now: relay buffers by size, relays, coroutine
+// frames by size class. On the worker's own thread; shed_unused_memory publishes
+// it (net::CacheCensus) for SHOW MEM after each round.
+std::vector<net::CacheCount> count_caches(net::Worker& worker);
 
 // Below this, what a round frees stays with malloc for the next allocations.
 inline constexpr size_t kTrimBytes = 256 * 1024;

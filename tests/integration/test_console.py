@@ -375,6 +375,28 @@ def test_show_mem_counts_connections(console_bw):
     assert mem["pool"]["memtotal"] == mem["pool"]["size"] * mem["pool"]["used"]
 
 
+def test_show_mem_lists_the_workers_caches(console_bw, sanitized):
+    """Relay buffers, relays and coroutine frames, as of the janitor's last round (once a second)."""
+    def caches():
+        _, _, rows = show(console_bw, "MEM")
+        return {r["name"]: r for r in rows if r["name"].startswith(("relay", "task_frame_"))}
+
+    with psycopg.connect(console_bw.dsn(), autocommit=True) as app:
+        for _ in range(5):
+            app.execute("SELECT 1")
+        wait_until(lambda: any(n.startswith("relay_buffer_") for n in caches()), timeout=5,
+                   what="a janitor round's census of relay buffers")
+    mem = caches()
+    buffers = [r for n, r in mem.items() if n.startswith("relay_buffer_")]
+    assert all(r["size"] == int(r["name"].rsplit("_", 1)[1]) for r in buffers)
+    assert sum(r["used"] + r["free"] for r in buffers) >= 2  # the link's two directions
+    assert "relay" in mem and mem["relay"]["used"] + mem["relay"]["free"] >= 1
+    # Under AddressSanitizer frames are not cached, nor counted.
+    assert any(n.startswith("task_frame_") for n in mem) != sanitized
+    for r in mem.values():
+        assert r["memtotal"] == r["size"] * (r["used"] + r["free"])
+
+
 def test_show_fds_lists_sockets_without_secrets(console_bw):
     with psycopg.connect(console_bw.dsn(), autocommit=True) as app:
         app.execute("SELECT 1")

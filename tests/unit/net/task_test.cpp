@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
@@ -211,6 +213,25 @@ TEST(FrameCache, ShedFreesTheFramesNoCoroutineTookSinceTheLastShed) {
   EXPECT_EQ(FrameCache::shed(), 1536u) << "a quiet round";
   EXPECT_EQ(FrameCache::kept(1500), 0u);
 #endif
+}
+
+TEST(FrameCache, CountsTheFramesInUseAndKeptBySizeClass) {
+  std::thread([] {  // a thread of its own: the counts are the thread's
+    void* frames[3] = {FrameCache::allocate(100), FrameCache::allocate(120), FrameCache::allocate(100)};
+    FrameCache::deallocate(frames[1], 120);
+    const auto counts = FrameCache::census();
+#if defined(__SANITIZE_ADDRESS__)
+    EXPECT_TRUE(counts.empty());  // nothing cached, nothing counted under ASan
+#else
+    ASSERT_EQ(counts.size(), 1u);
+    EXPECT_EQ(counts[0].name, "task_frame_128");
+    EXPECT_EQ(counts[0].size, 128u);
+    EXPECT_EQ(counts[0].used, 2u);
+    EXPECT_EQ(counts[0].free, 1u);
+#endif
+    FrameCache::deallocate(frames[0], 100);
+    FrameCache::deallocate(frames[2], 100);
+  }).join();
 }
 
 }  // namespace

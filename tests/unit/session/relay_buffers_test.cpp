@@ -7,6 +7,7 @@
 
 #include <asio.hpp>
 #include <optional>
+#include <vector>
 
 #include "net/buffer_pool.hpp"
 #include "session/relay.hpp"
@@ -51,6 +52,50 @@ TEST(RelayBuffers, AnIdleClientHoldsNoBufferAndALinkGivesThemBack) {
   EXPECT_EQ(buffers.free_count(), 2u);
   ::close(client.peer_fd);
   ::close(server_pair.peer_fd);
+}
+
+TEST(RelayBuffers, AMessageLargerThanTheBuffersGetsStorageOfItsOwnAndNoShelf) {
+  asio::io_context io;
+  net::BufferPool buffers;
+  auto client = make_pair(io);
+  net::Stream client_stream(std::move(client.pooler_end));
+  {
+    Relay relay(client_stream, buffers, RelayOptions{});
+    const size_t shelves = buffers.shelf_count();
+    const std::vector<uint8_t> large(RelayOptions{}.client_buffer_size * 3 + 1, 'x');
+    relay.push_client_bytes(large);
+    EXPECT_TRUE(relay.holds_buffers());
+    EXPECT_EQ(buffers.shelf_count(), shelves) << "no shelf for a one-off size, kept for ever";
+    const std::vector<uint8_t> small(16, 'y');
+    relay.push_client_bytes(small);
+  }
+  // The relay went with bytes still in its buffers: nothing counts as lent.
+  for (const auto& count : buffers.census()) EXPECT_EQ(count.used, 0u) << count.name;
+  ::close(client.peer_fd);
+}
+
+TEST(BufferPool, CountsWhatItLendsAndWhatItKeeps) {
+  net::BufferPool pool;
+  auto& shelf = pool.shelf(4096);
+  EXPECT_TRUE(pool.census().empty()) << "a shelf that never lent is not listed";
+  auto a = shelf.take();
+  auto b = shelf.take();
+  auto c = shelf.take();
+  shelf.put(std::move(a));
+  EXPECT_EQ(shelf.lent(), 2u);
+  EXPECT_EQ(shelf.free_count(), 1u);
+  c.resize(8192);  // grew for a backlog: freed, no longer lent
+  shelf.put(std::move(c));
+  EXPECT_EQ(shelf.lent(), 1u);
+  EXPECT_EQ(shelf.free_count(), 1u);
+  const auto counts = pool.census();
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].name, "relay_buffer_4096");
+  EXPECT_EQ(counts[0].size, 4096u);
+  EXPECT_EQ(counts[0].used, 1u);
+  EXPECT_EQ(counts[0].free, 1u);
+  shelf.put(std::move(b));
+  EXPECT_EQ(pool.census()[0].used, 0u);
 }
 
 TEST(BufferPool, ReusesBuffersOfTheSameSizeAndKeepsABoundedNumber) {
