@@ -6,158 +6,17 @@
 // cancelled operation completes with operation_aborted, and one cancelled before
 // its batch does nothing; a socket closed before the batch is never confused with
 // a newer one of the same number; a loop destroyed with an operation in the
-// kernel destroys it. A turn's completions run as one operation of the loop,
-// and each turn reads the loop clock anew.
+// kernel destroys it.
 
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <cstdlib>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <thread>
-#include <string>
-#include <vector>
-
-#include "net/io_ring.hpp"
-#include "net/loop_clock.hpp"
-#include "net/notified_io.hpp"
+#include "io_ring_fixture.hpp"
 #include "net/stream.hpp"
 
 namespace breakwater::net {
 namespace {
 
-using namespace std::chrono_literals;
-
-struct Pair {
-  Pair(asio::io_context& io, int send_buffer = 0) {
-    int fds[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
-    if (send_buffer > 0) {
-      EXPECT_EQ(::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer), 0);
-      EXPECT_EQ(::setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &send_buffer, sizeof send_buffer), 0);
-    }
-    socket.emplace(io, asio::generic::stream_protocol(AF_UNIX, SOCK_STREAM), fds[0]);
-    peer = fds[1];
-  }
-  ~Pair() {
-    if (peer >= 0) ::close(peer);
-  }
-  // What the peer can read now.
-  std::string peer_reads() {
-    std::string got;
-    char chunk[65536];
-    ssize_t n;
-    while ((n = ::recv(peer, chunk, sizeof chunk, MSG_DONTWAIT)) > 0) got.append(chunk, static_cast<size_t>(n));
-    return got;
-  }
-
-  std::optional<Socket> socket;
-  int peer = -1;
-};
-
-struct Outcome {
-  bool done = false;
-  asio::error_code error;
-  size_t sent = 0;  // or read
-};
-
-auto recording(Outcome& outcome) {
-  return [&outcome](asio::error_code ec, size_t n) { outcome = {true, ec, n}; };
-}
-
-void send_from_peer(Pair& pair, std::string_view bytes) {
-  ASSERT_EQ(::send(pair.peer, bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
-}
-
-class IoRingTest : public ::testing::Test {
- public:
-  void SetUp() override {
-    io_ = std::make_unique<asio::io_context>(1);
-    // A machine without io_uring would lose this coverage silently: say so.
-    ASSERT_TRUE(IoRing::install(*io_)) << "io_uring is not available here (kernel, seccomp or io_uring_disabled)";
-    IoRing::serve_on_this_thread(*io_);
-    ring_ = &asio::use_service<IoRing>(*io_);
-  }
-  void TearDown() override { IoRing::leave_this_thread(); }
-
-  // Runs the loop until nothing is left to do, or for `limit`.
-  void run(std::chrono::milliseconds limit = 200ms) {
-    io_->restart();
-    io_->run_for(limit);
-  }
-  asio::io_context& io() { return *io_; }
-  // The ring's submissions, and the operations done alone with a system call of their own.
-  size_t system_calls() const { return ring_->submissions() + ring_->direct_operations(); }
-
-  std::unique_ptr<asio::io_context> io_;
-  IoRing* ring_ = nullptr;
-};
-
-TEST_F(IoRingTest, ATurnsCompletionsRunAsOneOperationOfTheLoop) {
-  std::vector<std::unique_ptr<Pair>> pairs;
-  for (int i = 0; i < 3; ++i) pairs.push_back(std::make_unique<Pair>(io()));
-  const std::string messages[3] = {"first", "second message", "third"};
-  Outcome outcomes[3];
-  IoRing::Operation* in_flight[3] = {};
-  IoRing::Operation* follow_up_in_flight = nullptr;
-  Outcome follow_up;
-  asio::post(io(), [&] {
-    for (int i = 0; i < 3; ++i) {
-      IoRing::serving(*pairs[i]->socket)
-          ->async_send(*pairs[i]->socket, asio::buffer(messages[i]), [&, i](asio::error_code ec, size_t n) {
-            outcomes[i] = {true, ec, n};
-            // A handler in the batch starts the next operation: it goes in a later one.
-            if (i == 0) {
-              IoRing::serving(*pairs[0]->socket)
-                  ->async_send(*pairs[0]->socket, asio::buffer(messages[1]), recording(follow_up),
-                               &follow_up_in_flight);
-            }
-          }, &in_flight[i]);
-    }
-  });
-  const size_t batches_before = ring_->batches_run();
-  io_->restart();
-  const size_t handlers = io_->run_for(200ms);
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(outcomes[i].done);
-    EXPECT_EQ(outcomes[i].sent, messages[i].size());
-  }
-  EXPECT_TRUE(follow_up.done);
-  EXPECT_EQ(pairs[0]->peer_reads(), messages[0] + messages[1]);
-  // The post, then one batch for the three sends and one for the follow-up:
-  // four operations of the loop would be five without batches.
-  EXPECT_EQ(ring_->batches_run() - batches_before, 2u);
-  EXPECT_EQ(handlers, 3u);
-}
-
-TEST_F(IoRingTest, EachTurnOfTheLoopReadsTheClockAnew) {
-  Pair pair(io());
-  char buffer[16];
-  Outcome read;
-  IoRing::Operation* in_flight = nullptr;
-  LoopClock::Clock::time_point before_wait{}, after_wait{}, again_after_wait{};
-  asio::post(io(), [&] {
-    before_wait = LoopClock::now();
-    IoRing::serving(*pair.socket)->async_receive(*pair.socket, asio::buffer(buffer), [&](asio::error_code ec, size_t n) {
-      read = {true, ec, n};
-      after_wait = LoopClock::now();
-      again_after_wait = LoopClock::now();
-    }, &in_flight);
-  });
-  std::thread peer([&] {
-    std::this_thread::sleep_for(20ms);
-    send_from_peer(pair, "late");
-  });
-  run(500ms);
-  peer.join();
-  ASSERT_TRUE(read.done);
-  EXPECT_GE(after_wait - before_wait, 15ms);
-  EXPECT_EQ(again_after_wait, after_wait);  // one reading for the turn
-}
+using namespace io_ring_testing;
 
 TEST_F(IoRingTest, SendsStartedInOneTurnGoToTheKernelInOneSubmission) {
   std::vector<std::unique_ptr<Pair>> pairs;

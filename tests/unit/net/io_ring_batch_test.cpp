@@ -1,0 +1,82 @@
+// A turn's completions run as one operation of the loop (net/io_ring.hpp), and
+// each turn of a loop with a ring reads the loop clock anew (net/loop_clock.hpp).
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io_ring_fixture.hpp"
+#include "net/loop_clock.hpp"
+
+namespace breakwater::net {
+namespace {
+
+using namespace io_ring_testing;
+
+TEST_F(IoRingTest, ATurnsCompletionsRunAsOneOperationOfTheLoop) {
+  std::vector<std::unique_ptr<Pair>> pairs;
+  for (int i = 0; i < 3; ++i) pairs.push_back(std::make_unique<Pair>(io()));
+  const std::string messages[3] = {"first", "second message", "third"};
+  Outcome outcomes[3];
+  IoRing::Operation* in_flight[3] = {};
+  IoRing::Operation* follow_up_in_flight = nullptr;
+  Outcome follow_up;
+  asio::post(io(), [&] {
+    for (int i = 0; i < 3; ++i) {
+      IoRing::serving(*pairs[i]->socket)
+          ->async_send(*pairs[i]->socket, asio::buffer(messages[i]), [&, i](asio::error_code ec, size_t n) {
+            outcomes[i] = {true, ec, n};
+            // A handler in the batch starts the next operation: it goes in a later one.
+            if (i == 0) {
+              IoRing::serving(*pairs[0]->socket)
+                  ->async_send(*pairs[0]->socket, asio::buffer(messages[1]), recording(follow_up),
+                               &follow_up_in_flight);
+            }
+          }, &in_flight[i]);
+    }
+  });
+  const size_t batches_before = ring_->batches_run();
+  io_->restart();
+  const size_t handlers = io_->run_for(200ms);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(outcomes[i].done);
+    EXPECT_EQ(outcomes[i].sent, messages[i].size());
+  }
+  EXPECT_TRUE(follow_up.done);
+  EXPECT_EQ(pairs[0]->peer_reads(), messages[0] + messages[1]);
+  // The post, then one batch for the three sends and one for the follow-up:
+  // four operations of the loop would be five without batches.
+  EXPECT_EQ(ring_->batches_run() - batches_before, 2u);
+  EXPECT_EQ(handlers, 3u);
+}
+
+TEST_F(IoRingTest, EachTurnOfTheLoopReadsTheClockAnew) {
+  Pair pair(io());
+  char buffer[16];
+  Outcome read;
+  IoRing::Operation* in_flight = nullptr;
+  LoopClock::Clock::time_point before_wait{}, after_wait{}, again_after_wait{};
+  asio::post(io(), [&] {
+    before_wait = LoopClock::now();
+    IoRing::serving(*pair.socket)->async_receive(*pair.socket, asio::buffer(buffer), [&](asio::error_code ec, size_t n) {
+      read = {true, ec, n};
+      after_wait = LoopClock::now();
+      again_after_wait = LoopClock::now();
+    }, &in_flight);
+  });
+  std::thread peer([&] {
+    std::this_thread::sleep_for(20ms);
+    send_from_peer(pair, "late");
+  });
+  run(500ms);
+  peer.join();
+  ASSERT_TRUE(read.done);
+  EXPECT_GE(after_wait - before_wait, 15ms);
+  EXPECT_EQ(again_after_wait, after_wait);  // one reading for the turn
+}
+
+}  // namespace
+}  // namespace breakwater::net
