@@ -66,7 +66,8 @@ Relay::Relay(net::Stream& client, net::BufferPool& buffers, RelayOptions options
   ++relays_on_this_thread;
 }
 
-// A relay ends on the thread that made it: its client's worker.
+// A relay ends on the thread that made it, its client's worker, but at shutdown,
+// when the main thread destroys what the loops held: its count is never read.
 Relay::~Relay() { --relays_on_this_thread; }
 
 size_t Relay::on_this_thread() { return relays_on_this_thread; }
