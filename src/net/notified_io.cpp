@@ -1,6 +1,9 @@
 #include "net/notified_io.hpp"
 
+#include <sys/epoll.h>
 #include <unistd.h>
+
+#include "base/assert.hpp"
 
 namespace breakwater::net {
 
@@ -110,6 +113,23 @@ std::optional<Socket> accept_now(Acceptor& acceptor, asio::io_context& io, Endpo
   impl.state_ |= asio::detail::socket_ops::non_blocking;
   mark_unshared(*accepted);
   return accepted;
+}
+
+void drop_write_interest(Socket& socket) {
+  SocketImpl& impl = SocketInternals::of(socket).get_implementation();
+  Reactor::per_descriptor_data data = impl.reactor_data_;
+  if (data == nullptr) return;
+  auto& reactor = asio::use_service<Reactor>(asio::query(socket.get_executor(), asio::execution::context));
+  asio::detail::conditionally_enabled_mutex::scoped_lock lock(data->*member(DescriptorLock{}));
+  uint32_t& registered = data->*member(RegisteredEvents{});
+  if ((registered & EPOLLOUT) == 0) return;
+  BW_ASSERT((data->*member(OperationQueues{}))[Reactor::write_op].empty());
+  epoll_event event{};
+  event.events = registered & ~static_cast<uint32_t>(EPOLLOUT);
+  event.data.ptr = data;
+  if (::epoll_ctl(reactor.*member(EpollDescriptor{}), EPOLL_CTL_MOD, impl.socket_, &event) == 0) {
+    registered = event.events;
+  }
 }
 
 size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error) {

@@ -67,6 +67,17 @@ struct DescriptorLock {
   friend type member(DescriptorLock);
 };
 template struct ExposeMember<DescriptorLock, &Reactor::descriptor_state::mutex_>;
+// ... the events it asked epoll for, and the reactor's epoll descriptor.
+struct RegisteredEvents {
+  using type = uint32_t Reactor::descriptor_state::*;
+  friend type member(RegisteredEvents);
+};
+template struct ExposeMember<RegisteredEvents, &Reactor::descriptor_state::registered_events_>;
+struct EpollDescriptor {
+  using type = int Reactor::*;
+  friend type member(EpollDescriptor);
+};
+template struct ExposeMember<EpollDescriptor, &Reactor::epoll_fd_>;
 
 // Per-operation cancellation (the relay's `||` cancels the losing side's read).
 class Cancellation {
@@ -216,6 +227,13 @@ void mark_unshared(Socket& socket);
 // `error` is set and the socket is closed.
 Socket move_socket(Socket& socket, asio::io_context& io, const asio::generic::stream_protocol& protocol,
                    asio::error_code& error);
+
+// Stops epoll from reporting the socket writable. Asio asks for EPOLLOUT when a
+// write (or a connect) first has to wait, and keeps it: a server's socket then
+// reported an edge at every answer, though its ring read had taken the bytes,
+// and each cost the loop an operation and the descriptor's lock. A later write
+// that must wait asks for EPOLLOUT again. Not while a write or connect waits.
+void drop_write_interest(Socket& socket);
 
 // Sends what the socket takes now, without waiting; `error` is set on failure.
 size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error);

@@ -7,6 +7,7 @@
 #include "auth/md5.hpp"
 #include "base/log.hpp"
 #include "net/endpoint.hpp"
+#include "net/notified_io.hpp"
 #include "net/socket_options.hpp"
 #include "pool/message_stream.hpp"
 #include "protocol/message_writer.hpp"
@@ -230,6 +231,8 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
         unexpected(failed("cannot connect to " + server->address + ": " + why))));
   }
   net::apply_tcp_options(server->stream.socket(), {});
+  // The connect left EPOLLOUT registered; the ring does the sends from here on.
+  net::drop_write_interest(server->stream.socket());
   if (target.tls && target.tls->mode != config::TlsMode::Disable && !target.is_unix_socket()) {
     auto secured = co_await negotiate_server_tls(server->stream, *target.tls, target.host);
     if (!secured) {

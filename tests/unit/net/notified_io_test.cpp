@@ -1,7 +1,8 @@
 // Reads that trust epoll (net/notified_io.hpp), over a socketpair in one event
 // loop: a short read marks the socket drained so that the next read waits for
 // epoll without a recv(); bytes that arrive later are seen; waits, end of stream
-// and cancellation behave as Asio's own operations do.
+// and cancellation behave as Asio's own operations do; over TCP, a socket whose
+// write interest was dropped hears nothing of bytes read elsewhere.
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "net/notified_io.hpp"
 #include "net/op_memory.hpp"
@@ -296,6 +298,72 @@ TEST(NotifiedIo, SendNowWritesWhatTheSocketTakes) {
   size_t sent = send_now(*pair.socket, asio::buffer(big), error);
   EXPECT_EQ(sent, 0u);
   EXPECT_TRUE(error) << "the peer is gone";
+}
+
+// A TCP connection made with Asio's async_connect, as a server's is: the connect
+// leaves EPOLLOUT registered. `answers` is the other end.
+struct ConnectedTcp {
+  ConnectedTcp() {
+    asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    Endpoint target(acceptor.local_endpoint());
+    socket.emplace(io);
+    asio::error_code connected = asio::error::would_block;
+    socket->async_connect(target, [&](asio::error_code ec) { connected = ec; });
+    io.run();
+    io.restart();
+    EXPECT_FALSE(connected);
+    answers = acceptor.accept();
+  }
+  // Sends from the other end and takes the bytes off our socket at once (as a
+  // ring read would), then counts what the loop runs: epoll's reports included.
+  size_t operations_after_an_answer_read_elsewhere() {
+    const char byte = 'a';
+    EXPECT_EQ(asio::write(answers, asio::buffer(&byte, 1)), 1u);
+    char got;
+    EXPECT_EQ(::recv(socket->native_handle(), &got, 1, MSG_DONTWAIT), 1);
+    auto guard = asio::make_work_guard(io);
+    size_t ran = io.run_for(20ms);
+    guard.reset();  // which stops the loop: restart it after
+    io.restart();
+    return ran;
+  }
+
+  asio::io_context io{1};
+  std::optional<Socket> socket;
+  asio::ip::tcp::socket answers{io};
+};
+
+TEST(NotifiedIo, WithoutWriteInterestEpollStaysQuietAboutBytesReadElsewhere) {
+  ConnectedTcp tcp;
+  EXPECT_GE(tcp.operations_after_an_answer_read_elsewhere(), 1u) << "EPOLLOUT was registered: an edge per answer";
+  drop_write_interest(*tcp.socket);
+  EXPECT_EQ(tcp.operations_after_an_answer_read_elsewhere(), 0u);
+  EXPECT_EQ(tcp.operations_after_an_answer_read_elsewhere(), 0u);
+}
+
+TEST(NotifiedIo, AWriteThatMustWaitAsksForWriteEventsAgain) {
+  ConnectedTcp tcp;
+  drop_write_interest(*tcp.socket);
+  int small = 4096;
+  ::setsockopt(tcp.socket->native_handle(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  std::string big(1 << 20, 'w');
+  bool written = false;
+  asio::async_write(*tcp.socket, asio::buffer(big), [&](asio::error_code ec, size_t n) {
+    written = !ec && n == big.size();
+  });
+  // The other end drains it from a thread of its own, while the loop waits for room.
+  std::thread reader([&] {
+    std::this_thread::sleep_for(100ms);  // long enough for the send buffer to fill
+    std::string sink(1 << 16, '\0');
+    size_t total = 0;
+    asio::error_code ec;
+    while (total < big.size() && !ec) total += tcp.answers.read_some(asio::buffer(sink), ec);
+  });
+  tcp.io.run_for(5s);
+  asio::error_code ignored;
+  tcp.socket->shutdown(asio::socket_base::shutdown_both, ignored);  // a stuck write: the reader sees the end
+  reader.join();
+  EXPECT_TRUE(written);
 }
 
 }  // namespace
