@@ -23,9 +23,13 @@ Task<IoResult> Stream::receive(asio::mutable_buffer buffer) {
       [this, buffer](auto handler) { start_read_some(buffer, std::move(handler), asio::cancellation_slot()); });
 }
 
+// A login's or the console's message goes out at once where the socket takes it,
+// ring or not: through the ring it would cost a suspension and a pass of the
+// loop (two per login: the answer to SSLRequest and the welcome) to save a
+// system call only when other sends share the turn.
 Task<IoResult> Stream::send(asio::const_buffer buffer) {
   asio::error_code error;
-  size_t sent = write_now(buffer, error);
+  size_t sent = tls_ || sending_ != nullptr ? 0 : net::send_now(socket_, buffer, error);
   if (error || sent == buffer.size()) co_return IoResult{error, sent};
   auto [ec, rest] = co_await await_io(
       [this, left = buffer + sent](auto handler) { start_write(left, std::move(handler), asio::cancellation_slot()); });

@@ -1,7 +1,8 @@
 // Stream::receive and Stream::send, the net::Task forms the login and the
 // pooler's own queries use: what the socket can answer now costs no suspension
 // (the task is done before the event loop runs at all), and what it cannot is
-// awaited through epoll as before.
+// awaited through epoll as before. Where a ring batches the loop's sends, a
+// Task's send still goes out at once, behind any send the ring holds.
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "io_ring_fixture.hpp"
 #include "net/stream.hpp"
 #include "net/task.hpp"
 
@@ -124,6 +126,53 @@ TEST_F(StreamTest, SendWaitsForRoomForTheRest) {
   EXPECT_FALSE(std::get<0>(*result));
   EXPECT_EQ(std::get<1>(*result), big.size());
   EXPECT_EQ(received, big.size());
+}
+
+class RingStreamTest : public io_ring_testing::IoRingTest {
+ protected:
+  static void start(Task<void> task) {
+    spawn_detached(std::move(task), [](std::exception_ptr error) {
+      if (error) std::rethrow_exception(error);
+    });
+  }
+};
+
+// A login's messages (the answer to SSLRequest, the welcome) cost no pass of
+// the loop: the ring would save a system call only when other sends share the turn.
+TEST_F(RingStreamTest, ATaskSendGoesOutAtOnceThoughARingServesTheSocket) {
+  io_ring_testing::Pair pair(io());
+  pair.socket->native_non_blocking(true);  // as accepted and connected sockets are
+  Stream stream(std::move(*pair.socket));
+  ASSERT_NE(IoRing::serving(stream.socket()), nullptr);
+  std::optional<IoResult> result;
+  auto send = [&]() -> Task<void> { result = co_await stream.send(asio::buffer(std::string_view("welcome"))); };
+  start(send());
+  ASSERT_TRUE(result.has_value()) << "the task should be done before the loop runs";
+  EXPECT_FALSE(std::get<0>(*result));
+  EXPECT_EQ(std::get<1>(*result), 7u);
+  EXPECT_EQ(system_calls(), 0u) << "nothing went through the ring";
+  EXPECT_EQ(pair.peer_reads(), "welcome");
+}
+
+// Bytes sent beside a send the ring holds would land before it: the Task's send
+// then waits its turn in the ring.
+TEST_F(RingStreamTest, ATaskSendGoesBehindASendTheRingHolds) {
+  io_ring_testing::Pair pair(io());
+  pair.socket->native_non_blocking(true);  // as accepted and connected sockets are
+  Stream stream(std::move(*pair.socket));
+  io_ring_testing::Outcome first;
+  std::optional<IoResult> second;
+  auto send = [&]() -> Task<void> { second = co_await stream.send(asio::buffer(std::string_view("second"))); };
+  asio::post(io(), [&] {
+    stream.start_write(asio::buffer(std::string_view("first")), io_ring_testing::recording(first),
+                       asio::cancellation_slot());
+    start(send());
+  });
+  run();
+  EXPECT_TRUE(first.done);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_FALSE(std::get<0>(*second));
+  EXPECT_EQ(pair.peer_reads(), "firstsecond");
 }
 
 }  // namespace
