@@ -16,7 +16,10 @@ net::Task<Result<void>> MessageStream::fill(size_t need) {
     if (buffer_.size() < need) buffer_.resize(std::max(need, size_t{1024}));
   }
   while (end_ - start_ < need) {
-    auto [ec, n] = co_await stream_.receive(asio::buffer(buffer_.data() + end_, buffer_.size() - end_));
+    const asio::mutable_buffer room(buffer_.data() + end_, buffer_.size() - end_);
+    // Bytes already there (a login's packets mostly are) cost no receive() frame.
+    net::IoResult now = stream_.read_now(room);
+    auto [ec, n] = std::get<0>(now) != asio::error::would_block ? now : co_await stream_.receive(room);
     if (ec) co_return unexpected(ec == asio::error::eof ? std::string("connection closed") : ec.message());
     end_ += n;
     received_any_ = true;

@@ -1,7 +1,5 @@
 #include "protocol/frontend_messages.hpp"
 
-#include <algorithm>
-
 namespace breakwater::protocol {
 
 const std::string* StartupMessage::find(std::string_view name) const {
@@ -36,10 +34,9 @@ Result<StartupPacket> parse_startup_packet(Bytes body) {
   }
   StartupMessage startup;
   startup.protocol_version = code;
-  // Name/value pairs, then one terminating NUL: one allocation for the list.
-  const auto* rest = body.data() + 4;
-  const size_t terminators = static_cast<size_t>(std::count(rest, body.data() + body.size(), uint8_t{0}));
-  startup.parameters.reserve(terminators / 2);
+  // Name/value pairs, then one terminating NUL. Clients send three to six pairs:
+  // one allocation for the list, without a pass over the packet to count them.
+  startup.parameters.reserve(8);
   while (true) {
     std::string_view name = reader.cstring();
     if (reader.failed()) return unexpected(std::string("startup packet is not NUL-terminated"));
