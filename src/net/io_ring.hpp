@@ -146,6 +146,12 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   // kernel had already finished it; its handler runs either way, later.
   void cancel(Operation* op);
 
+  // Whether this turn's poll of epoll woke the loop for one socket alone, with
+  // nothing from the ring beside it. A woken client then reads in its handler:
+  // its read would be alone in the next turn's batch, so the ring would save no
+  // system call and cost a turn of the loop (one per transaction at one client).
+  bool woke_for_one_alone() const { return woke_for_one_alone_; }
+
   // How many io_uring_enter calls this ring has made, and how many operations
   // it did with a system call of their own, alone in their batch (tests).
   size_t submissions() const { return submissions_; }
@@ -220,6 +226,7 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   Operation* queued_tail_ = nullptr;
   size_t in_kernel_ = 0;
   bool polled_last_turn_ = true;
+  bool woke_for_one_alone_ = false;
   size_t submissions_ = 0;
   size_t direct_operations_ = 0;
   size_t batches_run_ = 0;

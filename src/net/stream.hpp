@@ -69,6 +69,12 @@ class Stream {
   // has just woken, whose read then costs no recv() of its own. Signature:
   // void(asio::error_code, size_t); asio::error::would_block when it held nothing.
   bool batches_ready_reads() { return !tls_ && IoRing::serving(socket_) != nullptr; }
+  // The loop woke for this worker's one socket alone (IoRing::woke_for_one_alone):
+  // a ready read then costs less by itself than in the next turn's batch.
+  bool woken_alone() {
+    IoRing* ring = IoRing::serving(socket_);
+    return ring != nullptr && ring->woke_for_one_alone();
+  }
   template <class Handler>
   void start_read_ready(asio::mutable_buffer buffer, Handler handler) {
     BW_ASSERT(batches_ready_reads() && receiving_ == nullptr);

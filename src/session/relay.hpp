@@ -103,13 +103,15 @@ class Relay {
   // (a Terminate alone is left to wait_for_client).
   bool client_message_ready();
   // A parked client epoll has just woken. Where the loop batches reads
-  // (net::Stream::batches_ready_reads), read_woken_client() reads what its socket
+  // (net::Stream::batches_ready_reads) and woke for more than this client (else
+  // the read would be alone in its batch), read_woken_client() reads what its socket
   // holds in the loop's io_uring batch, with no recv() of its own, and
   // keep_woken_client_bytes() keeps what came; client_message_ready() then finds
   // the message read. Nothing read (an error, or the socket was empty) changes
   // nothing: client_message_ready() reads as before and meets the same outcome.
   bool batches_woken_client_reads() {
-    return client_->batches_ready_reads() && from_client_.bytes().size() < protocol::kHeaderSize;
+    return client_->batches_ready_reads() && !client_->woken_alone() &&
+           from_client_.bytes().size() < protocol::kHeaderSize;
   }
   auto read_woken_client() {
     return net::await_io([this, into = from_client_.free_space()](auto handler) {

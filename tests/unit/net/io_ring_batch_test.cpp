@@ -1,5 +1,6 @@
-// A turn's completions run as one operation of the loop (net/io_ring.hpp), and
-// each turn of a loop with a ring reads the loop clock anew (net/loop_clock.hpp).
+// A turn's completions run as one operation of the loop (net/io_ring.hpp), each
+// turn of a loop with a ring reads the loop clock anew (net/loop_clock.hpp), and
+// the ring tells a handler whether epoll woke the loop for its socket alone.
 
 #include <gtest/gtest.h>
 
@@ -76,6 +77,67 @@ TEST_F(IoRingTest, EachTurnOfTheLoopReadsTheClockAnew) {
   ASSERT_TRUE(read.done);
   EXPECT_GE(after_wait - before_wait, 15ms);
   EXPECT_EQ(again_after_wait, after_wait);  // one reading for the turn
+}
+
+// Waits for each socket to be readable; `alone[i]` gets what the ring said when
+// socket i's wait completed (-1 while it waits).
+void wait_and_record(std::vector<std::unique_ptr<Pair>>& pairs, IoRing& ring, std::vector<int>& alone) {
+  alone.assign(pairs.size(), -1);
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    mark_drained(*pairs[i]->socket);  // as a parked client's is: its wait goes to epoll
+    async_wait_readable(*pairs[i]->socket, [&ring, &alone, i](asio::error_code, size_t) {
+      alone[i] = ring.woke_for_one_alone() ? 1 : 0;
+    });
+  }
+}
+
+TEST_F(IoRingTest, AWakeForOneSocketAloneSaysSo) {
+  std::vector<std::unique_ptr<Pair>> pairs;
+  for (int i = 0; i < 2; ++i) pairs.push_back(std::make_unique<Pair>(io()));
+  std::vector<int> alone;
+  wait_and_record(pairs, *ring_, alone);
+  run(20ms);  // both waits are with epoll now
+  ASSERT_EQ(alone[0], -1);
+  ASSERT_EQ(alone[1], -1);
+  send_from_peer(*pairs[1], "q");
+  run(50ms);
+  EXPECT_EQ(alone[1], 1);
+  EXPECT_EQ(alone[0], -1);
+}
+
+TEST_F(IoRingTest, AWakeForSeveralSocketsDoesNotSayAlone) {
+  std::vector<std::unique_ptr<Pair>> pairs;
+  for (int i = 0; i < 2; ++i) pairs.push_back(std::make_unique<Pair>(io()));
+  std::vector<int> alone;
+  wait_and_record(pairs, *ring_, alone);
+  run(20ms);
+  ASSERT_EQ(alone[0], -1);
+  send_from_peer(*pairs[0], "q");
+  send_from_peer(*pairs[1], "q");
+  run(50ms);
+  EXPECT_EQ(alone[0], 0);
+  EXPECT_EQ(alone[1], 0);
+}
+
+// A completion from the ring in the same turn shares the wake: not alone.
+TEST_F(IoRingTest, AWakeBesideARingCompletionDoesNotSayAlone) {
+  std::vector<std::unique_ptr<Pair>> pairs;
+  pairs.push_back(std::make_unique<Pair>(io()));
+  Pair reader(io());
+  std::vector<int> alone;
+  wait_and_record(pairs, *ring_, alone);
+  char buffer[16];
+  Outcome read;
+  IoRing::Operation* in_flight = nullptr;
+  ring_->async_receive(*reader.socket, asio::buffer(buffer), recording(read), &in_flight);
+  run(20ms);  // the read waits in the kernel, the wait with epoll
+  ASSERT_FALSE(read.done);
+  ASSERT_EQ(alone[0], -1);
+  send_from_peer(reader, "r");
+  send_from_peer(*pairs[0], "q");
+  run(50ms);
+  EXPECT_TRUE(read.done);
+  EXPECT_EQ(alone[0], 0);
 }
 
 }  // namespace
