@@ -21,11 +21,8 @@ using Operations = asio::detail::op_queue<asio::detail::scheduler_operation>;
 constexpr unsigned kSubmissionEntries = 256;
 constexpr unsigned kCompletionEntries = 4096;
 
-// A turn's queue holds a few operations: walking it costs less than keeping a count.
-size_t count(Operations& ops) {
-  size_t n = 0;
-  for (auto* op = ops.front(); op != nullptr; op = asio::detail::op_queue_access::next(op)) ++n;
-  return n;
+bool holds_one(Operations& ops) {
+  return ops.front() != nullptr && asio::detail::op_queue_access::next(ops.front()) == nullptr;
 }
 
 bool disabled_by_environment() {
@@ -380,11 +377,12 @@ void IoRing::run(long usec, Operations& ops) {
     polled_last_turn_ = false;
   } else {
     // With completions to run, epoll is only looked at, not waited on.
-    const size_t before = count(ops);
-    reactor_->run(ready ? 0 : usec, ops);
+    Operations reported;
+    reactor_->run(ready ? 0 : usec, reported);
     polled_last_turn_ = true;
     collect(completed, false);
-    woke_for_one_alone_ = completed.empty() && count(ops) == before + 1;
+    woke_for_one_alone_ = completed.empty() && holds_one(reported);
+    ops.push(reported);
   }
   hand_over(completed, ops);
 }

@@ -29,7 +29,7 @@ Task<IoResult> Stream::receive(asio::mutable_buffer buffer) {
 // system call only when other sends share the turn.
 Task<IoResult> Stream::send(asio::const_buffer buffer) {
   asio::error_code error;
-  size_t sent = tls_ || sending_ != nullptr ? 0 : net::send_now(socket_, buffer, error);
+  size_t sent = (tls_ || sending_ != nullptr) ? 0 : net::send_now(socket_, buffer, error);
   if (error || sent == buffer.size()) co_return IoResult{error, sent};
   auto [ec, rest] = co_await await_io(
       [this, left = buffer + sent](auto handler) { start_write(left, std::move(handler), asio::cancellation_slot()); });
