@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 
+#include "net/op_memory.hpp"
 #include "net/task.hpp"
 #include "net/worker_group.hpp"
 #include "pool/pool_accounting.hpp"
@@ -27,6 +28,10 @@ namespace breakwater::pool {
 class PoolWaiter {
  public:
   explicit PoolWaiter(net::Worker& worker_) : worker(&worker_) {}
+  // The wait it resumes holds it (acquire's frame): a posted wake never outlives it.
+  ~PoolWaiter();
+  PoolWaiter(const PoolWaiter&) = delete;
+  PoolWaiter& operator=(const PoolWaiter&) = delete;
 
   net::Worker* worker;  // the waiting client's: the wait resumes on its event loop
   PoolAccounting::Ticket ticket = 0;
@@ -37,7 +42,12 @@ class PoolWaiter {
   // From any thread: the wait in progress, or the next one, resumes (posted to
   // the waiter's worker, never in the waker's own stack). Wakes may merge: the
   // woken wait looks at everything that may have changed, under the pool's mutex.
+  // The post's operation lives in the waiter: at most one is in flight (only a
+  // suspended wait is posted), and most transactions of a busy pool wait once.
   void wake();
+  // A posted wake sits in the waiter's room (tests); how many did not fit there.
+  bool wake_posted_in_place() const { return wake_memory_.in_use(); }
+  size_t wakes_on_heap() const { return wake_memory_.spilled(); }
 
   // co_await next_wake(): until wake(), at once if one came since the last wait.
   struct NextWake {
@@ -56,6 +66,10 @@ class PoolWaiter {
   static constexpr uintptr_t kIdle = 0;
   static constexpr uintptr_t kWoken = 1;
   std::atomic<uintptr_t> state_{kIdle};
+  // Asio's post took a heap block per wake: its thread's two-block cache is
+  // busy with other operations, and with two workers the block is freed on
+  // the waiter's thread, not the waker's.
+  net::BasicOpMemory<64, alignof(void*)> wake_memory_;
 };
 
 // A pool's timer on one worker: armed for the earliest wake_at of that worker's

@@ -17,8 +17,12 @@ void PoolWaiter::wake() {
   const uintptr_t before = state_.exchange(kWoken, std::memory_order_acq_rel);
   if (before == kIdle || before == kWoken) return;  // the next wait returns at once
   auto handle = std::coroutine_handle<>::from_address(reinterpret_cast<void*>(before));
-  asio::post(worker->io(), [handle] { handle.resume(); });
+  // The suspended wait took the previous wake, whose memory was freed before it
+  // resumed: the room is free (state_'s exchanges order the two threads).
+  asio::post(worker->io(), net::in_room(wake_memory_, [handle] { handle.resume(); }));
 }
+
+PoolWaiter::~PoolWaiter() { BW_ASSERT(!wake_memory_.in_use()); }
 
 bool PoolWaiter::NextWake::await_ready() noexcept {
   uintptr_t woken = kWoken;

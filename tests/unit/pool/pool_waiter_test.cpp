@@ -76,6 +76,23 @@ TEST(PoolWaiter, AWakeFromAnotherThreadResumesOnTheWaitersThread) {
   EXPECT_EQ(w.resumed_on, std::this_thread::get_id());
 }
 
+TEST(PoolWaiter, APostedWakeTakesNoHeapBlock) {
+  Waiting w;
+  for (int round = 1; round <= 3; ++round) {
+    w.start();
+    if (round == 2) {
+      std::thread([&] { w.waiter.wake(); }).join();
+    } else {
+      w.waiter.wake();
+    }
+    EXPECT_TRUE(w.waiter.wake_posted_in_place()) << "round " << round;
+    w.run_ready();
+    EXPECT_EQ(w.wakes, round);
+    EXPECT_FALSE(w.waiter.wake_posted_in_place()) << "freed before the wait resumed";
+  }
+  EXPECT_EQ(w.waiter.wakes_on_heap(), 0u);
+}
+
 TEST(PoolWaiter, ResetDropsAWakeLeftOverFromAnEarlierWait) {
   Waiting w;
   w.waiter.wake();

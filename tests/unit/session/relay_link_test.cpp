@@ -267,6 +267,32 @@ TEST_P(RelayLink, AServerThatClosesInsideATransactionEndsTheLinkOnceTheClientsRe
   io_.poll();
 }
 
+// Where the loop batches reads: a parked client epoll woke reads in the batch.
+class RelayWokenRead : public RelayLink {
+ protected:
+  net::Task<void> read_woken(std::optional<net::IoResult>& read) { read = co_await relay_->read_woken_client(); }
+};
+
+TEST_P(RelayWokenRead, AWokenClientsBatchedReadTakesTheRelaysOwnMemory) {
+  send_all(client_pair_.peer_fd, select_one());
+  ASSERT_TRUE(relay_->batches_woken_client_reads());
+  std::optional<net::IoResult> read;
+  net::spawn_detached(read_woken(read), [](std::exception_ptr) {});
+  EXPECT_TRUE(relay_->client_room_in_use()) << "the queued read sits in the client direction's room";
+  run_until(io_, [&] { return read.has_value(); });
+  ASSERT_TRUE(read.has_value());
+  EXPECT_FALSE(relay_->client_room_in_use());
+  auto [error, bytes] = *read;
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(bytes, select_one().size());
+  relay_->keep_woken_client_bytes(error, bytes);
+  EXPECT_TRUE(relay_->client_message_ready());
+  EXPECT_EQ(relay_->operations_on_heap(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Ring, RelayWokenRead, ::testing::Values(true),
+                         [](const ::testing::TestParamInfo<bool>&) { return "Ring"; });
+
 INSTANTIATE_TEST_SUITE_P(EpollAndRing, RelayLink, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& param) { return param.param ? "Ring" : "Epoll"; });
 
