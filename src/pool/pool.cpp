@@ -81,6 +81,7 @@ Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSett
       stats_(worker_count),
       accounting_(settings_.limits, caps_.database.get(), caps_.user.get()),
       idle_(worker_count),
+      waiters_(worker_count),
       spare_waiters_(worker_count),
       deadlines_(worker_count),
       server_check_query_(settings_.server_check_query) {}

@@ -247,7 +247,8 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   mutable std::mutex mutex_;
   PoolAccounting accounting_;
   std::vector<std::vector<std::unique_ptr<ServerConnection>>> idle_;  // per worker, LIFO
-  std::deque<std::shared_ptr<Waiter>> waiters_;  // in ticket order: the oldest first
+  // Per worker, each in ticket order (the oldest first), as the accounting's lanes.
+  std::vector<std::deque<std::shared_ptr<Waiter>>> waiters_;
   // Per worker (their timers run there): waiters that left the queue, for the next
   // client that must wait, so that a wait allocates nothing.
   std::vector<std::vector<std::shared_ptr<Waiter>>> spare_waiters_;

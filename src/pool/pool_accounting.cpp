@@ -30,18 +30,62 @@ bool PoolAccounting::pool_has_room(bool reserve_allowed) const {
   return total() < limit;
 }
 
-// Tickets only grow and join at the back: the queue is in ticket order, and a
-// waiter is found by halving it rather than by walking it (a new waiter, the
-// most looked-up, is at the far end).
-std::deque<PoolAccounting::Waiting>::const_iterator PoolAccounting::locate(Ticket ticket) const {
-  auto it = std::lower_bound(queue_.begin(), queue_.end(), ticket,
-                             [](const Waiting& w, Ticket t) { return w.ticket < t; });
-  return it != queue_.end() && it->ticket == ticket ? it : queue_.end();
+size_t PoolAccounting::oldest_lane() const {
+  size_t oldest = lanes_.size();
+  for (size_t lane = 0; lane < lanes_.size(); ++lane) {
+    if (!lanes_[lane].empty() &&
+        (oldest == lanes_.size() || lanes_[lane].front().ticket < lanes_[oldest].front().ticket)) {
+      oldest = lane;
+    }
+  }
+  return oldest;
 }
 
+const PoolAccounting::Waiting& PoolAccounting::nth_oldest(size_t n) const {
+  BW_ASSERT(n < waiting_);
+  // n is small (the logins under way, at most logins_at_once): each step takes
+  // the lanes' next waiter after the last one taken, with no room to allocate.
+  const Waiting* found = nullptr;
+  for (size_t step = 0; step <= n; ++step) {
+    const Waiting* next = nullptr;
+    for (const Lane& lane : lanes_) {
+      auto it = found == nullptr ? lane.begin()
+                                 : std::upper_bound(lane.begin(), lane.end(), found->ticket,
+                                                    [](Ticket t, const Waiting& w) { return t < w.ticket; });
+      if (it != lane.end() && (next == nullptr || it->ticket < next->ticket)) next = &*it;
+    }
+    found = next;
+  }
+  return *found;
+}
+
+// A lane is in ticket order, and a waiter is found by halving it rather than by
+// walking it (a new waiter, the most looked-up, is at the far end).
 const PoolAccounting::Waiting* PoolAccounting::find(Ticket ticket) const {
-  auto it = locate(ticket);
-  return it == queue_.end() ? nullptr : &*it;
+  for (const Lane& lane : lanes_) {
+    auto it = std::lower_bound(lane.begin(), lane.end(), ticket, [](const Waiting& w, Ticket t) { return w.ticket < t; });
+    if (it != lane.end() && it->ticket == ticket) return &*it;
+  }
+  return nullptr;
+}
+
+bool PoolAccounting::erase(Ticket ticket) {
+  for (Lane& lane : lanes_) {
+    auto it = std::lower_bound(lane.begin(), lane.end(), ticket, [](const Waiting& w, Ticket t) { return w.ticket < t; });
+    if (it != lane.end() && it->ticket == ticket) {
+      lane.erase(it);
+      --waiting_;
+      return true;
+    }
+  }
+  return false;
+}
+
+PoolAccounting::Ticket PoolAccounting::pop_front(size_t lane) {
+  const Ticket ticket = lanes_[lane].front().ticket;
+  lanes_[lane].pop_front();
+  --waiting_;
+  return ticket;
 }
 
 PoolAccounting::AcquireStep PoolAccounting::acquire(TimePoint now, int worker) {
@@ -54,10 +98,13 @@ PoolAccounting::AcquireStep PoolAccounting::acquire(TimePoint now, int worker) {
   // attempt, the client hears of the failure now rather than after query_wait_timeout.
   if (!paused_ && now < retry_until_ && idle_ + active_ == 0) return {Next::Fail};
   Ticket ticket = next_ticket_++;
-  queue_.push_back({ticket, now, worker, 0});
+  const size_t lane = static_cast<size_t>(std::max(worker, 0));
+  if (lane >= lanes_.size()) lanes_.resize(lane + 1);
+  lanes_[lane].push_back({ticket, now});
+  ++waiting_;
   const Opening opening = try_open(now);
   return {Next::Wait, ticket, opening == Opening::Started, opening == Opening::CapFull,
-          wake_time(queue_.back(), now)};
+          wake_time(lanes_[lane].back(), now)};
 }
 
 PoolAccounting::Opening PoolAccounting::try_open(TimePoint now) {
@@ -65,9 +112,10 @@ PoolAccounting::Opening PoolAccounting::try_open(TimePoint now) {
     return Opening::NotNeeded;
   }
   // The reserve's moment is the oldest waiter's that no login under way will serve.
-  const Waiting& first_unserved = queue_[static_cast<size_t>(login_)];
-  const bool reserve_allowed = reserve_enabled() && now >= reserve_moment(first_unserved);
-  if (!pool_has_room(reserve_allowed)) return Opening::NotNeeded;
+  if (!pool_has_room(false) &&
+      !(reserve_enabled() && pool_has_room(true) && now >= reserve_moment(nth_oldest(static_cast<size_t>(login_))))) {
+    return Opening::NotNeeded;
+  }
   if (!take_both(db_cap_, user_cap_)) return Opening::CapFull;
   ++login_;
   return Opening::Started;
@@ -75,25 +123,21 @@ PoolAccounting::Opening PoolAccounting::try_open(TimePoint now) {
 
 bool PoolAccounting::should_give_way(const std::vector<ConnectionCap::Wait>& elsewhere) const {
   for (const auto& other : elsewhere) {
-    if (queue_.empty()) return true;
+    if (waiting_ == 0) return true;
     if (total() > other.servers + 1) return true;
-    if (other.servers == 0 && other.since < queue_.front().since) return true;
+    if (other.servers == 0 && other.since < lanes_[oldest_lane()].front().since) return true;
   }
   return false;
 }
 
-size_t PoolAccounting::pick_waiter(int worker) {
-  const size_t window = std::min(queue_.size(), kSameWorkerWindow);
-  size_t chosen = 0;
-  for (size_t i = 0; i < window; ++i) {
-    if (queue_[i].worker == worker) {
-      chosen = i;
-      break;
-    }
-    if (queue_[i].passed >= kMaxPassed) break;  // nobody may pass this one again
+size_t PoolAccounting::pick_lane(int worker) const {
+  const size_t oldest = oldest_lane();
+  const auto own = static_cast<size_t>(worker);
+  if (worker >= 0 && own < lanes_.size() && own != oldest && !lanes_[own].empty() &&
+      lanes_[own].front().ticket - lanes_[oldest].front().ticket < kSameWorkerWindow) {
+    return own;
   }
-  for (size_t i = 0; i < chosen; ++i) ++queue_[i].passed;
-  return chosen;
+  return oldest;
 }
 
 PoolAccounting::ReleaseStep PoolAccounting::release(const std::vector<ConnectionCap::Wait>& elsewhere, int worker) {
@@ -102,12 +146,7 @@ PoolAccounting::ReleaseStep PoolAccounting::release(const std::vector<Connection
   // Beyond pool_size plus the whole reserve (a pool_size lowered by RELOAD): close
   // even with clients waiting, so the pool shrinks under load too.
   const bool over_limit = total() > limits_.pool_size + limits_.reserve_pool_size || paused_;
-  if (!queue_.empty() && !give_way && !over_limit) {
-    const size_t chosen = pick_waiter(worker);
-    Ticket ticket = queue_[chosen].ticket;
-    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(chosen));
-    return {Return::HandOver, ticket};
-  }
+  if (waiting_ > 0 && !give_way && !over_limit) return {Return::HandOver, pop_front(pick_lane(worker))};
   --active_;
   if (give_way || paused_ || total() >= limits_.pool_size) {
     // For another pool under the cap, or a reserve server (or one beyond a
@@ -126,7 +165,7 @@ std::optional<ConnectionCap::Wait> PoolAccounting::waiting_for_cap() const {
   if (uncovered() <= 0 || !pool_has_room(false) || paused_ || login_ >= limits_.logins_at_once) return std::nullopt;
   const auto room = [](const ConnectionCap* cap) { return cap == nullptr || cap->has_room(); };
   if (room(db_cap_) && room(user_cap_)) return std::nullopt;
-  return ConnectionCap::Wait{queue_.front().since, total()};
+  return ConnectionCap::Wait{lanes_[oldest_lane()].front().since, total()};
 }
 
 PoolAccounting::LoginStep PoolAccounting::login_ready(TimePoint now) {
@@ -134,9 +173,8 @@ PoolAccounting::LoginStep PoolAccounting::login_ready(TimePoint now) {
   --login_;
   retry_until_ = {};
   LoginStep step;
-  if (!queue_.empty() && !paused_) {
-    step.to = queue_.front().ticket;
-    queue_.pop_front();
+  if (waiting_ > 0 && !paused_) {
+    step.to = pop_front(oldest_lane());
     ++active_;
   } else if (paused_) {
     give_back_both(db_cap_, user_cap_);
@@ -157,8 +195,7 @@ std::vector<PoolAccounting::Ticket> PoolAccounting::login_failed(TimePoint now) 
   filling_ = false;  // the janitor starts again once server_login_retry is over
   std::vector<Ticket> failed;
   if (paused_ || total() > 0) return failed;  // a server may still come back to them
-  for (const auto& waiting : queue_) failed.push_back(waiting.ticket);
-  queue_.clear();
+  while (waiting_ > 0) failed.push_back(pop_front(oldest_lane()));
   return failed;
 }
 
@@ -173,24 +210,19 @@ PoolAccounting::WakeStep PoolAccounting::timer_rang(Ticket ticket, TimePoint now
   WakeStep step;
   // The reserve's moment may be an older waiter's than this one.
   step.open = try_open(now) == Opening::Started;
-  auto it = locate(ticket);
-  if (it == queue_.end()) return step;  // served meanwhile; the Pool knows how
-  if (now >= deadline(*it)) {
-    queue_.erase(it);
+  const Waiting* waiting = find(ticket);
+  if (waiting == nullptr) return step;  // served meanwhile; the Pool knows how
+  if (now >= deadline(*waiting)) {
+    erase(ticket);
     step.timed_out = true;
     return step;
   }
   step.still_waiting = true;
-  step.next = wake_time(*it, now);
+  step.next = wake_time(*waiting, now);
   return step;
 }
 
-bool PoolAccounting::leave_queue(Ticket ticket) {
-  auto it = locate(ticket);
-  if (it == queue_.end()) return false;
-  queue_.erase(it);
-  return true;
-}
+bool PoolAccounting::leave_queue(Ticket ticket) { return erase(ticket); }
 
 PoolAccounting::TimePoint PoolAccounting::wake_time(Ticket ticket, TimePoint now) const {
   const Waiting* w = find(ticket);
@@ -228,8 +260,10 @@ bool PoolAccounting::take_idle_to_close() {
 }
 
 PoolAccounting::Counts PoolAccounting::counts(TimePoint now) const {
-  Counts counts{idle_, active_, login_, static_cast<int>(queue_.size())};
-  if (!queue_.empty()) counts.max_wait_s = std::chrono::duration<double>(now - queue_.front().since).count();
+  Counts counts{idle_, active_, login_, static_cast<int>(waiting_)};
+  if (waiting_ > 0) {
+    counts.max_wait_s = std::chrono::duration<double>(now - lanes_[oldest_lane()].front().since).count();
+  }
   return counts;
 }
 

@@ -90,16 +90,17 @@ class PoolAccounting {
   //
   // The server goes to the oldest waiter, or to a slightly younger one on the same
   // worker (`worker`, the releasing event loop) so that its socket need not move:
-  // within the first kSameWorkerWindow waiters, and never past one already passed
-  // kMaxPassed times, so the wait order stays FIFO within a small, bounded slack
-  // (a few transactions' time). A move costs four system calls (epoll_ctl DEL and
-  // ADD, FIONBIO, a peek that the server is alive). pgbench -S -c 50 on two
-  // workers, sockets moved per transaction: slack 8, 0.14-0.20; slack 32, 0.10-0.13
-  // (5.5-5.9 system calls per transaction down to 5.1-5.3); unbounded, 0.045, but
-  // one worker then hoards the servers and the other's clients wait.
+  // the oldest of that worker's waiters, when it came fewer than kSameWorkerWindow
+  // waits after the oldest of all. A waiter is so passed only by waiters that came
+  // within that many waits after it: the wait order stays FIFO within a small,
+  // bounded slack (a few transactions' time). A move costs four system calls
+  // (epoll_ctl DEL and ADD, FIONBIO, a peek that the server is alive). pgbench -S
+  // -c 50 on two workers, sockets moved per transaction: slack 8, 0.14-0.20; slack
+  // 32, 0.10-0.13 (5.5-5.9 system calls per transaction down to 5.1-5.3);
+  // unbounded, 0.045, but one worker then hoards the servers and the other's
+  // clients wait.
   ReleaseStep release(const std::vector<ConnectionCap::Wait>& elsewhere = {}, int worker = -1);
-  static constexpr size_t kSameWorkerWindow = 32;
-  static constexpr int kMaxPassed = 32;
+  static constexpr Ticket kSameWorkerWindow = 32;
 
   // A server logged in (for the queue or for min_pool_size): it goes to the oldest
   // waiter (`to`), else idle; `open`: another server should log in now, for the
@@ -154,18 +155,25 @@ class PoolAccounting {
   // Since when the oldest client waits while the pool itself has room (only a cap
   // stops it), with the servers it holds. nullopt when nobody waits so.
   std::optional<ConnectionCap::Wait> waiting_for_cap() const;
-  bool anyone_waiting() const { return !queue_.empty(); }
+  bool anyone_waiting() const { return waiting_ > 0; }
 
  private:
   struct Waiting {
     Ticket ticket;
     TimePoint since;
-    int worker = 0;
-    int passed = 0;  // times a younger waiter got a server first
   };
+  // The queue, one lane per worker, each in ticket order (tickets only grow and
+  // join at the back): a server released on a worker goes to a lane's front, so
+  // no waiter is taken out of the middle, and no lane is walked to find one.
+  using Lane = std::deque<Waiting>;
   TimePoint wake_time(const Waiting& w, TimePoint now) const;
-  // The queue position that gets a server released on `worker` (see release()).
-  size_t pick_waiter(int worker);
+  // The lane whose front is the oldest waiter; lanes_.size() when none waits.
+  size_t oldest_lane() const;
+  // The `n`th oldest waiter (0: the oldest); n < waiting_.
+  const Waiting& nth_oldest(size_t n) const;
+  // The lane whose front gets a server released on `worker` (see release()).
+  size_t pick_lane(int worker) const;
+  Ticket pop_front(size_t lane);
 
   bool reserve_enabled() const { return limits_.reserve_pool_size > 0 && limits_.reserve_pool_timeout_s > 0; }
   TimePoint reserve_moment(const Waiting& w) const;
@@ -173,7 +181,7 @@ class PoolAccounting {
   // Under pool_size, or within the reserve for a waiter that waited long enough.
   bool pool_has_room(bool reserve_allowed) const;
   // Waiters that no login under way will serve.
-  int uncovered() const { return static_cast<int>(queue_.size()) - login_; }
+  int uncovered() const { return static_cast<int>(waiting_) - login_; }
   enum class Opening { Started, NotNeeded, CapFull };
   Opening try_open(TimePoint now);
   // One more login for the fill start_fill began, while the pool is short of it.
@@ -181,7 +189,8 @@ class PoolAccounting {
   int fill_target() const;
   bool should_give_way(const std::vector<ConnectionCap::Wait>& elsewhere) const;
   const Waiting* find(Ticket ticket) const;
-  std::deque<Waiting>::const_iterator locate(Ticket ticket) const;
+  // Takes `ticket` out of the queue; false when it is not there.
+  bool erase(Ticket ticket);
 
   PoolLimits limits_;
   bool paused_ = false;
@@ -190,7 +199,8 @@ class PoolAccounting {
   ConnectionCap* const db_cap_;
   ConnectionCap* const user_cap_;
   int idle_ = 0, active_ = 0, login_ = 0;
-  std::deque<Waiting> queue_;
+  std::vector<Lane> lanes_;  // indexed by worker, grown as workers show up
+  size_t waiting_ = 0;
   Ticket next_ticket_ = 1;
 };
 

@@ -61,25 +61,30 @@ std::shared_ptr<Pool::Waiter> Pool::new_waiter_locked(net::Worker& worker, Ticke
   }
   waiter->ticket = ticket;
   waiter->wake_at = wake_at;
-  waiters_.push_back(waiter);  // tickets grow: the queue stays in ticket order
+  waiters_[static_cast<size_t>(worker.id())].push_back(waiter);  // tickets grow: a lane stays in ticket order
   return waiter;
 }
 
 std::shared_ptr<Pool::Waiter> Pool::take_waiter_locked(Ticket ticket) {
-  // A released server goes to one of the first few (PoolAccounting::pick_waiter):
-  // look there first, then search the rest, which stays in ticket order.
-  auto at = waiters_.begin();
-  const auto near_end = waiters_.begin() + static_cast<std::ptrdiff_t>(
-                                               std::min(waiters_.size(), PoolAccounting::kSameWorkerWindow));
-  while (at != near_end && (*at)->ticket < ticket) ++at;
-  if (at == near_end) {
-    at = std::lower_bound(near_end, waiters_.end(), ticket,
-                          [](const std::shared_ptr<Waiter>& waiter, Ticket t) { return waiter->ticket < t; });
+  // A server released or logged in goes to a lane's front (PoolAccounting::
+  // pick_lane): look there first; a waiter leaving early is searched for.
+  for (auto& lane : waiters_) {
+    if (!lane.empty() && lane.front()->ticket == ticket) {
+      std::shared_ptr<Waiter> waiter = std::move(lane.front());
+      lane.pop_front();
+      return waiter;
+    }
   }
-  BW_ASSERT(at != waiters_.end() && (*at)->ticket == ticket);
-  std::shared_ptr<Waiter> waiter = std::move(*at);
-  waiters_.erase(at);
-  return waiter;
+  for (auto& lane : waiters_) {
+    auto at = std::lower_bound(lane.begin(), lane.end(), ticket,
+                               [](const std::shared_ptr<Waiter>& waiter, Ticket t) { return waiter->ticket < t; });
+    if (at != lane.end() && (*at)->ticket == ticket) {
+      std::shared_ptr<Waiter> waiter = std::move(*at);
+      lane.erase(at);
+      return waiter;
+    }
+  }
+  BW_PANIC("a ticket the accounting handed out has no waiter");
 }
 
 void Pool::retire_waiter_locked(std::shared_ptr<Waiter> waiter, int worker_id) {
@@ -99,8 +104,13 @@ net::Worker* Pool::login_worker_locked(net::Worker* preferred) {
     BW_LOG_WARN("{}/{}: taking connection from reserve_pool", database_, user_);
   }
   if (preferred != nullptr) return preferred;
-  BW_ASSERT(!waiters_.empty());  // with no worker named, a server opens for the queue
-  return waiters_.back()->worker;
+  // With no worker named, a server opens for the queue: on the newest waiter's worker.
+  const Waiter* newest = nullptr;
+  for (const auto& lane : waiters_) {
+    if (!lane.empty() && (newest == nullptr || lane.back()->ticket > newest->ticket)) newest = lane.back().get();
+  }
+  BW_ASSERT(newest != nullptr);
+  return newest->worker;
 }
 
 void Pool::wake(const std::shared_ptr<Waiter>& waiter) {
@@ -128,8 +138,7 @@ void Pool::deadline_rang(int worker_id) {
   auto next = Clock::time_point::max();
   {
     std::lock_guard lock(mutex_);
-    for (const auto& waiter : waiters_) {
-      if (waiter->worker != deadline.worker) continue;
+    for (const auto& waiter : waiters_[static_cast<size_t>(worker_id)]) {
       // A woken waiter sets its next moment (and keeps the deadline) itself.
       if (waiter->wake_at <= now) {
         waiter->wake();

@@ -179,22 +179,53 @@ TEST(PoolAccounting, ReleasedServerPrefersASameWorkerWaiterWithinBoundedSlack) {
   lend_new(pool, t0, 0);
   Ticket on_b = pool.acquire(at(1), 1).ticket;
   std::vector<Ticket> on_a;
-  for (int i = 0; i <= PoolAccounting::kMaxPassed; ++i) on_a.push_back(pool.acquire(at(2 + i), 0).ticket);
+  for (Ticket i = 0; i < PoolAccounting::kSameWorkerWindow + 3; ++i) on_a.push_back(pool.acquire(at(2), 0).ticket);
 
-  for (int i = 0; i < PoolAccounting::kMaxPassed; ++i) {
-    EXPECT_EQ(pool.release({}, 0).ticket, on_a[i]) << "same worker, just behind: its socket stays put";
+  for (Ticket i = 0; i + 1 < PoolAccounting::kSameWorkerWindow; ++i) {
+    EXPECT_EQ(pool.release({}, 0).ticket, on_a[i]) << "same worker, came within the window after it: its socket stays put";
   }
-  EXPECT_EQ(pool.release({}, 0).ticket, on_b) << "passed kMaxPassed times: the oldest gets the next one whatever its worker";
-  EXPECT_EQ(pool.release({}, 1).ticket, on_a.back()) << "no waiter on worker 1 left: the oldest";
+  EXPECT_EQ(pool.release({}, 0).ticket, on_b)
+      << "passed by every waiter that came within the window after it: the oldest gets the next one";
+  EXPECT_EQ(pool.release({}, 1).ticket, on_a[PoolAccounting::kSameWorkerWindow - 1])
+      << "no waiter on worker 1 left: the oldest";
+  EXPECT_EQ(pool.counts(at(3)).waiting, 3);
 }
 
 TEST(PoolAccounting, SameWorkerPreferenceLooksOnlyNearTheFront) {
   PoolAccounting pool(limits(1), nullptr, nullptr);
   lend_new(pool, t0, 0);
   std::vector<Ticket> on_b;
-  for (size_t i = 0; i < PoolAccounting::kSameWorkerWindow; ++i) on_b.push_back(pool.acquire(t0, 1).ticket);
-  pool.acquire(t0, 0);
-  EXPECT_EQ(pool.release({}, 0).ticket, on_b[0]) << "the worker-0 waiter is beyond the window";
+  for (Ticket i = 0; i < PoolAccounting::kSameWorkerWindow; ++i) on_b.push_back(pool.acquire(t0, 1).ticket);
+  Ticket on_a = pool.acquire(t0, 0).ticket;
+  EXPECT_EQ(pool.release({}, 0).ticket, on_b[0]) << "the worker-0 waiter came a window after the oldest";
+  EXPECT_EQ(pool.release({}, 0).ticket, on_a) << "within the window of the oldest left";
+}
+
+TEST(PoolAccounting, AServerFromAnotherWorkerGoesToTheOldestOfAllLanes) {
+  PoolAccounting pool(limits(1), nullptr, nullptr);
+  lend_new(pool, t0, 0);
+  Ticket first_on_a = pool.acquire(at(1), 0).ticket;
+  Ticket first_on_b = pool.acquire(at(2), 1).ticket;
+  Ticket second_on_a = pool.acquire(at(3), 0).ticket;
+  EXPECT_EQ(pool.counts(at(4)).max_wait_s, 3.0) << "the oldest waiter of any worker";
+  EXPECT_EQ(pool.release({}, 2).ticket, first_on_a) << "worker 2 has no waiter: the oldest";
+  EXPECT_EQ(pool.release({}, -1).ticket, first_on_b);
+  EXPECT_EQ(pool.release({}, 1).ticket, second_on_a);
+}
+
+TEST(PoolAccounting, TheReserveWaitsOnTheOldestUncoveredWaiterOfAllLanes) {
+  PoolLimits l = limits(1);
+  l.reserve_pool_size = 2;
+  l.reserve_pool_timeout_s = 5;
+  PoolAccounting pool(l, nullptr, nullptr);
+  lend_new(pool, t0, 0);
+  Ticket on_b = pool.acquire(at(1), 1).ticket;
+  Ticket on_a = pool.acquire(at(2), 0).ticket;
+  EXPECT_FALSE(pool.timer_rang(on_a, at(5.9)).open) << "nobody has waited reserve_pool_timeout";
+  EXPECT_TRUE(pool.timer_rang(on_a, at(6.1)).open) << "worker 1's waiter, the oldest, has";
+  EXPECT_FALSE(pool.timer_rang(on_a, at(6.6)).open) << "that login covers it; the next oldest waited 4.6 s";
+  EXPECT_TRUE(pool.timer_rang(on_a, at(7.1)).open);
+  EXPECT_EQ(pool.login_ready(at(7.2)).to, on_b);
 }
 
 TEST(PoolAccounting, ClosedServerOpensAnotherForTheQueue) {
