@@ -365,6 +365,7 @@ void IoRing::run(long usec, Operations& ops) {
   // epoll's, and their handlers need no poll before them, so this turn neither
   // polls nor counts as a turn without a poll.
   if (ready && ops.empty() && !found.waited_read && !found.other) {
+    lone_batch_ = false;
     hand_over(completed, ops);
     return;
   }
@@ -381,10 +382,28 @@ void IoRing::run(long usec, Operations& ops) {
     reactor_->run(ready ? 0 : usec, reported);
     polled_last_turn_ = true;
     collect(completed, false);
+    // One ring completion and one report: most often the report is the ring
+    // read's own socket (a server's answer), and the turn is alone. Not looked
+    // for beside more: each look takes the descriptor's lock once more.
+    if (holds_one(completed) && holds_one(reported)) absorb_idle_reports(reported);
     woke_for_one_alone_ = completed.empty() && holds_one(reported);
     ops.push(reported);
   }
+  lone_batch_ = ops.empty() && ready_.empty() && holds_one(completed);
   hand_over(completed, ops);
+}
+
+void IoRing::absorb_idle_reports(Operations& reported) {
+  Operations kept;
+  while (auto* op = reported.front()) {
+    reported.pop();
+    if (absorb_idle_report(op)) {
+      ++absorbed_reports_;
+    } else {
+      kept.push(op);
+    }
+  }
+  reported.push(kept);
 }
 
 void IoRing::hand_over(Operations& completed, Operations& ops) {
@@ -409,11 +428,13 @@ void IoRing::run_batch(void* owner, asio::detail::scheduler_operation* base, con
   // ends one count when this batch returns; the others end here, each before its
   // handler runs, so the count cannot reach zero while a handler is left.
   bool first = true;
+  ring.running_alone_ = std::exchange(ring.lone_batch_, false) && holds_one(ring.ready_);
   while (auto* op = ring.ready_.front()) {
     ring.ready_.pop();
     if (!first) ring.scheduler_->work_finished();
     first = false;
     op->complete(owner, asio::error_code(), 0);
+    ring.running_alone_ = false;
   }
 }
 

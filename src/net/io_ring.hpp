@@ -151,6 +151,11 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   // its read would be alone in the next turn's batch, so the ring would save no
   // system call and cost a turn of the loop (one per transaction at one client).
   bool woke_for_one_alone() const { return woke_for_one_alone_; }
+  // Whether the handler running now is the turn's only one: a ring completion
+  // alone in its batch, with nothing from epoll beside it. A send it starts
+  // would be alone in the next turn's batch, done there by a send() of its own
+  // (performed_alone) a loop turn later: it may as well be done now.
+  bool running_alone() const { return running_alone_; }
 
   // How many io_uring_enter calls this ring has made, and how many operations
   // it did with a system call of their own, alone in their batch (tests).
@@ -158,6 +163,8 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   size_t direct_operations() const { return direct_operations_; }
   // How many times the loop ran a turn's completed operations, together (tests).
   size_t batches_run() const { return batches_run_; }
+  // How many of epoll's reports had nothing to do (absorb_idle_reports; tests).
+  size_t absorbed_reports() const { return absorbed_reports_; }
 
  private:
   void shutdown() override;
@@ -198,6 +205,11 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   // not take whole, a read that waits, anything beside other submissions).
   bool performed_alone(asio::detail::op_queue<asio::detail::scheduler_operation>& ops, Collected& found);
   void finish(Operation* op, asio::detail::op_queue<asio::detail::scheduler_operation>& ops);
+  // A socket's report with no operation of its waiting (a server's, whose
+  // reads go through the ring, at each answer) is taken out of `reported`
+  // (absorb_idle_report): it would cost an operation and a lock for nothing,
+  // and beside it the turn's one completion would not count as alone.
+  void absorb_idle_reports(asio::detail::op_queue<asio::detail::scheduler_operation>& reported);
   // A turn's completions go to the loop as one operation of the ring's, which
   // runs their handlers one after another: each would otherwise cost the loop a
   // turn of its own (its lock taken and released, its queue, its work count).
@@ -227,9 +239,12 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   size_t in_kernel_ = 0;
   bool polled_last_turn_ = true;
   bool woke_for_one_alone_ = false;
+  bool lone_batch_ = false;     // this turn handed over one completion and nothing else
+  bool running_alone_ = false;  // run_batch runs that one completion's handler
   size_t submissions_ = 0;
   size_t direct_operations_ = 0;
   size_t batches_run_ = 0;
+  size_t absorbed_reports_ = 0;
   Batch batch_{this};
   bool batch_queued_ = false;
   asio::detail::op_queue<asio::detail::scheduler_operation> ready_;  // what batch_ runs

@@ -132,6 +132,25 @@ void drop_write_interest(Socket& socket) {
   }
 }
 
+bool absorb_idle_report(asio::detail::scheduler_operation* reported) {
+  if (reported->*member(OperationFunction{}) != member(DescriptorCompletion{})) return false;
+  // A C-style cast: the state derives privately from the operation (the reactor
+  // is its friend), and only this cast converts from a private base.
+  auto* data = (Reactor::descriptor_state*)reported;  // NOLINT
+  asio::detail::conditionally_enabled_mutex::scoped_lock lock(data->*member(DescriptorLock{}));
+  auto& queues = data->*member(OperationQueues{});
+  for (const auto& queue : queues) {
+    if (!queue.empty()) return false;
+  }
+  // As the reactor's perform_io with nothing queued: each reported edge is noted.
+  const uint32_t events = reported->*member(OperationResult{});
+  static constexpr uint32_t kFlags[Reactor::max_ops] = {EPOLLIN, EPOLLOUT, EPOLLPRI};
+  for (int j = 0; j < Reactor::max_ops; ++j) {
+    if ((events & (kFlags[j] | EPOLLERR | EPOLLHUP)) != 0) (data->*member(TrySpeculativeFlags{}))[j] = true;
+  }
+  return true;
+}
+
 size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error) {
   SocketImpl& impl = SocketInternals::of(socket).get_implementation();
   if (!non_blocking(impl)) return 0;  // the asynchronous write sets it up

@@ -79,6 +79,26 @@ struct EpollDescriptor {
 };
 template struct ExposeMember<EpollDescriptor, &Reactor::epoll_fd_>;
 
+// ... and, for telling a descriptor's report from other operations, the loop's
+// operation's function and result, and the descriptor state's own function.
+// The operation's function type, as Asio declares it (its name is protected).
+using OperationFunc = void (*)(void*, asio::detail::scheduler_operation*, const asio::error_code&, std::size_t);
+struct OperationFunction {
+  using type = OperationFunc asio::detail::scheduler_operation::*;
+  friend type member(OperationFunction);
+};
+template struct ExposeMember<OperationFunction, &asio::detail::scheduler_operation::func_>;
+struct OperationResult {
+  using type = unsigned int asio::detail::scheduler_operation::*;
+  friend type member(OperationResult);
+};
+template struct ExposeMember<OperationResult, &asio::detail::scheduler_operation::task_result_>;
+struct DescriptorCompletion {
+  using type = OperationFunc;
+  friend type member(DescriptorCompletion);
+};
+template struct ExposeMember<DescriptorCompletion, &Reactor::descriptor_state::do_complete>;
+
 // Per-operation cancellation (the relay's `||` cancels the losing side's read).
 class Cancellation {
  public:
@@ -234,6 +254,14 @@ Socket move_socket(Socket& socket, asio::io_context& io, const asio::generic::st
 // and each cost the loop an operation and the descriptor's lock. A later write
 // that must wait asks for EPOLLOUT again. Not while a write or connect waits.
 void drop_write_interest(Socket& socket);
+
+// An operation epoll's poll produced (the reactor's `ops`): when it is a
+// socket's report and no operation of that socket waits for epoll, records
+// the edges as the report would have (reads may look again) and says true:
+// the report has nothing else to do, and need not cost the loop an operation
+// and the descriptor's lock. A server's socket, read through the ring
+// (io_ring.hpp), is reported so at every answer, waking the loop for the ring.
+bool absorb_idle_report(asio::detail::scheduler_operation* reported);
 
 // Sends what the socket takes now, without waiting; `error` is set on failure.
 size_t send_now(Socket& socket, asio::const_buffer buffer, asio::error_code& error);

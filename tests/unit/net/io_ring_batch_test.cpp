@@ -1,9 +1,12 @@
 // A turn's completions run as one operation of the loop (net/io_ring.hpp), each
-// turn of a loop with a ring reads the loop clock anew (net/loop_clock.hpp), and
-// the ring tells a handler whether epoll woke the loop for its socket alone.
+// turn of a loop with a ring reads the loop clock anew (net/loop_clock.hpp), the
+// ring tells a handler whether epoll woke the loop for its socket alone, epoll's
+// reports with nothing to do cost no operation, and a handler alone in its turn
+// sends to a client at once.
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <memory>
 #include <string>
 #include <thread>
@@ -11,6 +14,7 @@
 
 #include "io_ring_fixture.hpp"
 #include "net/loop_clock.hpp"
+#include "net/stream.hpp"
 
 namespace breakwater::net {
 namespace {
@@ -138,6 +142,87 @@ TEST_F(IoRingTest, AWakeBesideARingCompletionDoesNotSayAlone) {
   run(50ms);
   EXPECT_TRUE(read.done);
   EXPECT_EQ(alone[0], 0);
+}
+
+TEST_F(IoRingTest, AReportForASocketWithNothingWaitingBesideOneCompletionCostsNoOperation) {
+  Pair idle(io());
+  Pair reader(io());
+  mark_drained(*idle.socket);
+  char buffer[16];
+  Outcome read;
+  IoRing::Operation* in_flight = nullptr;
+  ring_->async_receive(*reader.socket, asio::buffer(buffer), recording(read), &in_flight);
+  run(20ms);  // the read waits in the kernel
+  ASSERT_FALSE(maybe_readable(*idle.socket));
+  const size_t absorbed_before = ring_->absorbed_reports();
+  send_from_peer(idle, "unasked");
+  send_from_peer(reader, "r");
+  io_->restart();
+  const size_t handlers = io_->run_for(50ms);
+  EXPECT_TRUE(read.done);
+  EXPECT_GE(ring_->absorbed_reports() - absorbed_before, 1u);
+  EXPECT_EQ(handlers, 1u) << "the read's batch: no operation of the loop ran for the idle socket's report";
+  EXPECT_TRUE(maybe_readable(*idle.socket)) << "the edge is noted: a read may look again";
+}
+
+TEST_F(IoRingTest, AReportForASocketWithAWaitIsNotAbsorbed) {
+  std::vector<std::unique_ptr<Pair>> pairs;
+  pairs.push_back(std::make_unique<Pair>(io()));
+  std::vector<int> alone;
+  wait_and_record(pairs, *ring_, alone);
+  run(20ms);
+  const size_t absorbed_before = ring_->absorbed_reports();
+  send_from_peer(*pairs[0], "q");
+  run(50ms);
+  EXPECT_EQ(alone[0], 1) << "the wait's handler ran";
+  EXPECT_EQ(ring_->absorbed_reports(), absorbed_before);
+}
+
+// Ring reads on `readers` wait in the kernel; each one's handler, when it
+// completes, tries to send `message` to the client at once (Stream::write_now).
+struct SendsFromReadHandlers {
+  std::vector<std::unique_ptr<Pair>> readers;
+  std::vector<IoRing::Operation*> in_flight;
+  std::vector<std::array<char, 16>> buffers;
+  std::vector<long> sent;  // -1 while the read waits
+  std::string message = "answer";
+
+  SendsFromReadHandlers(asio::io_context& io, IoRing& ring, Stream& client, size_t count)
+      : in_flight(count), buffers(count), sent(count, -1) {
+    for (size_t i = 0; i < count; ++i) {
+      readers.push_back(std::make_unique<Pair>(io));
+      ring.async_receive(*readers[i]->socket, asio::buffer(buffers[i]), [this, &client, i](asio::error_code, size_t) {
+        asio::error_code error;
+        sent[i] = static_cast<long>(client.write_now(asio::buffer(message), error));
+      }, &in_flight[i]);
+    }
+  }
+};
+
+TEST_F(IoRingTest, AHandlerAloneInItsTurnSendsToAClientAtOnce) {
+  Pair client_pair(io());
+  client_pair.socket->native_non_blocking(true);
+  Stream client(std::move(*client_pair.socket));
+  SendsFromReadHandlers reads(io(), *ring_, client, 1);
+  run(20ms);  // the read waits in the kernel
+  ASSERT_EQ(reads.sent[0], -1);
+  send_from_peer(*reads.readers[0], "r");
+  run(50ms);
+  EXPECT_EQ(reads.sent[0], static_cast<long>(reads.message.size())) << "not queued for the next turn's batch";
+  EXPECT_EQ(client_pair.peer_reads(), reads.message);
+}
+
+TEST_F(IoRingTest, AHandlerBesideAnotherInItsTurnLeavesItsSendToTheBatch) {
+  Pair client_pair(io());
+  client_pair.socket->native_non_blocking(true);
+  Stream client(std::move(*client_pair.socket));
+  SendsFromReadHandlers reads(io(), *ring_, client, 2);
+  run(20ms);
+  send_from_peer(*reads.readers[0], "r");
+  send_from_peer(*reads.readers[1], "r");
+  run(50ms);
+  EXPECT_EQ(reads.sent[0], 0) << "another handler of the turn may send too: one submission for both";
+  EXPECT_EQ(reads.sent[1], 0);
 }
 
 }  // namespace
