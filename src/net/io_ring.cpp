@@ -365,7 +365,7 @@ void IoRing::run(long usec, Operations& ops) {
   // epoll's, and their handlers need no poll before them, so this turn neither
   // polls nor counts as a turn without a poll.
   if (ready && ops.empty() && !found.waited_read && !found.other) {
-    lone_batch_ = false;
+    batch_alone_ = false;
     hand_over(completed, ops);
     return;
   }
@@ -382,14 +382,15 @@ void IoRing::run(long usec, Operations& ops) {
     reactor_->run(ready ? 0 : usec, reported);
     polled_last_turn_ = true;
     collect(completed, false);
-    // One ring completion and one report: most often the report is the ring
-    // read's own socket (a server's answer), and the turn is alone. Not looked
-    // for beside more: each look takes the descriptor's lock once more.
-    if (holds_one(completed) && holds_one(reported)) absorb_idle_reports(reported);
+    // Ring completions and one report: most often the report is a ring read's
+    // own socket (a server's answer), and the completions are alone in the
+    // turn. Not looked for among more: each look takes the descriptor's lock
+    // once more, and at 50 clients almost every report has a wait queued.
+    if (!completed.empty() && holds_one(reported)) absorb_idle_reports(reported);
     woke_for_one_alone_ = completed.empty() && holds_one(reported);
     ops.push(reported);
   }
-  lone_batch_ = ops.empty() && ready_.empty() && holds_one(completed);
+  batch_alone_ = ops.empty() && ready_.empty();
   hand_over(completed, ops);
 }
 
@@ -428,14 +429,15 @@ void IoRing::run_batch(void* owner, asio::detail::scheduler_operation* base, con
   // ends one count when this batch returns; the others end here, each before its
   // handler runs, so the count cannot reach zero while a handler is left.
   bool first = true;
-  ring.running_alone_ = std::exchange(ring.lone_batch_, false) && holds_one(ring.ready_);
+  const bool alone = std::exchange(ring.batch_alone_, false);
   while (auto* op = ring.ready_.front()) {
     ring.ready_.pop();
     if (!first) ring.scheduler_->work_finished();
     first = false;
+    ring.running_last_alone_ = alone && ring.ready_.empty();
     op->complete(owner, asio::error_code(), 0);
-    ring.running_alone_ = false;
   }
+  ring.running_last_alone_ = false;
 }
 
 void IoRing::interrupt() { reactor_->interrupt(); }

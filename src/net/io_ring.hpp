@@ -151,11 +151,12 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   // its read would be alone in the next turn's batch, so the ring would save no
   // system call and cost a turn of the loop (one per transaction at one client).
   bool woke_for_one_alone() const { return woke_for_one_alone_; }
-  // Whether the handler running now is the turn's only one: a ring completion
-  // alone in its batch, with nothing from epoll beside it. A send it starts
-  // would be alone in the next turn's batch, done there by a send() of its own
-  // (performed_alone) a loop turn later: it may as well be done now.
-  bool running_alone() const { return running_alone_; }
+  // Whether a send started now would be alone in the next turn's batch: the
+  // handler running now is the last of its turn (its batch's last, with
+  // nothing from epoll beside it) and nothing is queued for the ring. There a
+  // send is done by a send() of its own (performed_alone), a loop turn later:
+  // it may as well be done now.
+  bool send_would_go_alone() const { return running_last_alone_ && queued_head_ == nullptr; }
 
   // How many io_uring_enter calls this ring has made, and how many operations
   // it did with a system call of their own, alone in their batch (tests).
@@ -208,7 +209,7 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   // A socket's report with no operation of its waiting (a server's, whose
   // reads go through the ring, at each answer) is taken out of `reported`
   // (absorb_idle_report): it would cost an operation and a lock for nothing,
-  // and beside it the turn's one completion would not count as alone.
+  // and beside it the turn's completions would not count as alone.
   void absorb_idle_reports(asio::detail::op_queue<asio::detail::scheduler_operation>& reported);
   // A turn's completions go to the loop as one operation of the ring's, which
   // runs their handlers one after another: each would otherwise cost the loop a
@@ -239,8 +240,8 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   size_t in_kernel_ = 0;
   bool polled_last_turn_ = true;
   bool woke_for_one_alone_ = false;
-  bool lone_batch_ = false;     // this turn handed over one completion and nothing else
-  bool running_alone_ = false;  // run_batch runs that one completion's handler
+  bool batch_alone_ = false;        // this turn handed over its completions and nothing else
+  bool running_last_alone_ = false;  // run_batch runs that batch's last handler
   size_t submissions_ = 0;
   size_t direct_operations_ = 0;
   size_t batches_run_ = 0;

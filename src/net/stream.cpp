@@ -46,7 +46,7 @@ size_t Stream::write_now(asio::const_buffer buffer, asio::error_code& error) {
   // A server's send stays in the batch, where the read of its answer joins it
   // in one io_uring_enter.
   if (IoRing* ring = IoRing::serving(socket_)) {
-    if (ring_reads_ || sending_ != nullptr || !ring->running_alone()) return 0;
+    if (ring_reads_ || sending_ != nullptr || !ring->send_would_go_alone()) return 0;
   }
   return net::send_now(socket_, buffer, error);
 }

@@ -40,8 +40,8 @@ class Stream {
   IoResult read_now(asio::mutable_buffer buffer);
   // Sends nothing (0) where the loop batches sends (net/io_ring.hpp): the
   // caller's start_write queues the buffer for the loop's next submission.
-  // Unless the handler runs alone in its turn (IoRing::running_alone), on a
-  // client's stream: the send would be alone in the next batch.
+  // Unless the send would be alone in the next batch
+  // (IoRing::send_would_go_alone), on a client's stream.
   size_t write_now(asio::const_buffer buffer, asio::error_code& error);
 
   // Callback forms, for the relay's state machine (session/relay.cpp): a plain

@@ -178,23 +178,33 @@ TEST_F(IoRingTest, AReportForASocketWithAWaitIsNotAbsorbed) {
   EXPECT_EQ(ring_->absorbed_reports(), absorbed_before);
 }
 
-// Ring reads on `readers` wait in the kernel; each one's handler, when it
-// completes, tries to send `message` to the client at once (Stream::write_now).
+// Ring reads on `readers` wait in the kernel; the handler of each reader that
+// `sends` tries, when its read completes, to send `message` to the client at
+// once (Stream::write_now), and queues what it could not in the ring, as the
+// relay does.
 struct SendsFromReadHandlers {
   std::vector<std::unique_ptr<Pair>> readers;
   std::vector<IoRing::Operation*> in_flight;
   std::vector<std::array<char, 16>> buffers;
-  std::vector<long> sent;  // -1 while the read waits
+  std::vector<long> sent_at_once;  // -1 while the read waits, or for a reader that does not send
   std::string message = "answer";
+  Outcome rest;
 
-  SendsFromReadHandlers(asio::io_context& io, IoRing& ring, Stream& client, size_t count)
-      : in_flight(count), buffers(count), sent(count, -1) {
-    for (size_t i = 0; i < count; ++i) {
+  SendsFromReadHandlers(asio::io_context& io, IoRing& ring, Stream& client, std::vector<bool> sends)
+      : in_flight(sends.size()), buffers(sends.size()), sent_at_once(sends.size(), -1) {
+    for (size_t i = 0; i < sends.size(); ++i) {
       readers.push_back(std::make_unique<Pair>(io));
-      ring.async_receive(*readers[i]->socket, asio::buffer(buffers[i]), [this, &client, i](asio::error_code, size_t) {
-        asio::error_code error;
-        sent[i] = static_cast<long>(client.write_now(asio::buffer(message), error));
-      }, &in_flight[i]);
+      ring.async_receive(*readers[i]->socket, asio::buffer(buffers[i]),
+                         [this, &client, i, send = static_cast<bool>(sends[i])](asio::error_code, size_t) {
+                           if (!send) return;
+                           asio::error_code error;
+                           const size_t n = client.write_now(asio::buffer(message), error);
+                           sent_at_once[i] = static_cast<long>(n);
+                           if (n < message.size()) {
+                             client.start_write(asio::buffer(message) + n, recording(rest), asio::cancellation_slot());
+                           }
+                         },
+                         &in_flight[i]);
     }
   }
 };
@@ -203,26 +213,48 @@ TEST_F(IoRingTest, AHandlerAloneInItsTurnSendsToAClientAtOnce) {
   Pair client_pair(io());
   client_pair.socket->native_non_blocking(true);
   Stream client(std::move(*client_pair.socket));
-  SendsFromReadHandlers reads(io(), *ring_, client, 1);
+  SendsFromReadHandlers reads(io(), *ring_, client, {true});
   run(20ms);  // the read waits in the kernel
-  ASSERT_EQ(reads.sent[0], -1);
+  ASSERT_EQ(reads.sent_at_once[0], -1);
   send_from_peer(*reads.readers[0], "r");
   run(50ms);
-  EXPECT_EQ(reads.sent[0], static_cast<long>(reads.message.size())) << "not queued for the next turn's batch";
+  EXPECT_EQ(reads.sent_at_once[0], static_cast<long>(reads.message.size())) << "not queued for the next batch";
   EXPECT_EQ(client_pair.peer_reads(), reads.message);
 }
 
-TEST_F(IoRingTest, AHandlerBesideAnotherInItsTurnLeavesItsSendToTheBatch) {
+TEST_F(IoRingTest, TheLastHandlerOfATurnSendsAtOnceWhenNothingElseWasQueued) {
   Pair client_pair(io());
   client_pair.socket->native_non_blocking(true);
   Stream client(std::move(*client_pair.socket));
-  SendsFromReadHandlers reads(io(), *ring_, client, 2);
+  SendsFromReadHandlers reads(io(), *ring_, client, {false, true});
   run(20ms);
   send_from_peer(*reads.readers[0], "r");
   send_from_peer(*reads.readers[1], "r");
   run(50ms);
-  EXPECT_EQ(reads.sent[0], 0) << "another handler of the turn may send too: one submission for both";
-  EXPECT_EQ(reads.sent[1], 0);
+  EXPECT_EQ(reads.sent_at_once[1], static_cast<long>(reads.message.size()));
+  EXPECT_EQ(client_pair.peer_reads(), reads.message);
+}
+
+TEST_F(IoRingTest, ASendBesideAnotherOfItsTurnGoesInTheBatch) {
+  Pair client_pair(io());
+  client_pair.socket->native_non_blocking(true);
+  Stream client(std::move(*client_pair.socket));
+  Pair other_pair(io());
+  other_pair.socket->native_non_blocking(true);
+  Stream other(std::move(*other_pair.socket));
+  // The first handler sends to `other`, the second to the client: two sends, one submission.
+  SendsFromReadHandlers to_other(io(), *ring_, other, {true});
+  SendsFromReadHandlers to_client(io(), *ring_, client, {true});
+  run(20ms);
+  send_from_peer(*to_other.readers[0], "r");
+  send_from_peer(*to_client.readers[0], "r");
+  run(50ms);
+  EXPECT_EQ(to_other.sent_at_once[0], 0) << "a later handler of the turn may send too";
+  EXPECT_EQ(to_client.sent_at_once[0], 0) << "the other's send waits for the ring: this one joins it";
+  EXPECT_TRUE(to_other.rest.done);
+  EXPECT_TRUE(to_client.rest.done);
+  EXPECT_EQ(client_pair.peer_reads(), to_client.message);
+  EXPECT_EQ(other_pair.peer_reads(), to_other.message);
 }
 
 }  // namespace
