@@ -15,6 +15,7 @@
 #include "app/signals.hpp"
 #include "base/log.hpp"
 #include "config/config_loader.hpp"
+#include "pool/pool_registry.hpp"
 #include "config/settings_table.hpp"
 #include "config/values.hpp"
 #include "net/listener.hpp"
@@ -35,7 +36,7 @@ net::ListenSpec listen_spec(const config::Config& config) {
   spec.backlog = config.listen_backlog;
   spec.tcp_defer_accept = config.tcp_defer_accept;
   spec.share_port_with_other_processes = config.so_reuseport;
-  spec.tcp_options = net::inherited_part(session::client_tcp_options(config));
+  spec.tcp_options = net::inherited_part(pool::tcp_options_from(config));
   return spec;
 }
 

@@ -4,6 +4,11 @@
 
 namespace breakwater::pool {
 
+net::TcpOptions tcp_options_from(const config::Config& config) {
+  return {config.tcp_keepalive, config.tcp_keepcnt,      config.tcp_keepidle,
+          config.tcp_keepintvl, config.tcp_user_timeout, config.tcp_socket_buffer};
+}
+
 ServerTarget make_server_target(const config::Config& config, const config::DatabaseEntry& db,
                                 const std::string& client_database, const std::string& pool_user,
                                 const auth::UserList* users) {
@@ -25,6 +30,7 @@ ServerTarget make_server_target(const config::Config& config, const config::Data
   target.connect_query = db.connect_query;
   target.connect_timeout_s = config.server_connect_timeout;
   target.max_packet_size = static_cast<uint32_t>(config.max_packet_size);
+  target.tcp = tcp_options_from(config);
   return target;
 }
 

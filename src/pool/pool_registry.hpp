@@ -72,6 +72,10 @@ class PoolRegistry {
   std::map<std::string, std::shared_ptr<ConnectionCap>> database_caps_, user_caps_;
 };
 
+// The tcp_* settings as socket options, for server and client sockets alike
+// (PgBouncer tunes both; listeners take the part accepted sockets inherit).
+net::TcpOptions tcp_options_from(const config::Config& config);
+
 // The ServerTarget and PoolSettings for a database entry and pool user (pure, tested).
 ServerTarget make_server_target(const config::Config& config, const config::DatabaseEntry& db,
                                 const std::string& client_database, const std::string& pool_user,

@@ -230,7 +230,7 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ConnectError>> connect
     co_return finish(Result<std::unique_ptr<ServerConnection>, ConnectError>(
         unexpected(failed("cannot connect to " + server->address + ": " + why))));
   }
-  net::apply_tcp_options(server->stream.socket(), {});
+  net::apply_tcp_options(server->stream.socket(), target.tcp);
   // The connect left EPOLLOUT registered; the ring does the sends from here on.
   net::drop_write_interest(server->stream.socket());
   if (target.tls && target.tls->mode != config::TlsMode::Disable && !target.is_unix_socket()) {

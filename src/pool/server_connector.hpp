@@ -12,6 +12,7 @@
 
 #include "auth/scram.hpp"
 #include "base/result.hpp"
+#include "net/socket_options.hpp"
 #include "net/task.hpp"
 #include "pool/server_connection.hpp"
 #include "pool/server_tls.hpp"
@@ -31,6 +32,7 @@ struct ServerTarget {
   std::string connect_query;
   double connect_timeout_s = 15;
   uint32_t max_packet_size = 0x7fffffff;
+  net::TcpOptions tcp;  // tcp_keepalive and the other tcp_* settings
   std::shared_ptr<const ServerTls> tls;  // null: plain; unix sockets are always plain
 
   bool is_unix_socket() const { return host.empty() || host.front() == '/'; }

@@ -577,16 +577,11 @@ class ClientSession final : public WatchedSession, public KillableSession {
 
 size_t client_session_size() { return sizeof(ClientSession); }
 
-net::TcpOptions client_tcp_options(const config::Config& config) {
-  return {config.tcp_keepalive, config.tcp_keepcnt,      config.tcp_keepidle,
-          config.tcp_keepintvl, config.tcp_user_timeout, config.tcp_socket_buffer};
-}
-
 void start_client_session(net::Worker& worker, net::Accepted accepted, std::shared_ptr<const SessionContext> context) {
   const config::Config& config = *context->config;
   net::Socket& socket = accepted.socket;
   if (accepted.inherited != nullptr) {
-    net::apply_tcp_options(socket, client_tcp_options(config), *accepted.inherited);
+    net::apply_tcp_options(socket, pool::tcp_options_from(config), *accepted.inherited);
   }
   // Listeners hand over sockets non-blocking already (accept4). Otherwise this is
   // what Asio's first operation would do anyway: done now, the startup packet,

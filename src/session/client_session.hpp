@@ -12,7 +12,6 @@
 #include "config/config.hpp"
 #include "net/listener.hpp"
 #include "net/socket.hpp"
-#include "net/socket_options.hpp"
 #include "net/worker_group.hpp"
 #include "pool/pool_registry.hpp"
 #include "session/client_registry.hpp"
@@ -40,9 +39,6 @@ struct SessionContext {
 // Starts a session for an accepted socket on `worker` (which now owns it). The
 // session keeps `context` (shared by every session started under one config).
 void start_client_session(net::Worker& worker, net::Accepted accepted, std::shared_ptr<const SessionContext> context);
-
-// The tcp_* settings for client sockets (listeners take their inherited part).
-net::TcpOptions client_tcp_options(const config::Config& config);
 
 // The size of one session object (SHOW MEM), without its coroutine frames and buffers.
 size_t client_session_size();

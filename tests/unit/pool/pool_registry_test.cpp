@@ -59,6 +59,25 @@ TEST(PoolRegistry, PasswordComesFromAuthFileForPoolUser) {
 namespace breakwater::pool {
 namespace {
 
+TEST(PoolRegistry, ServerTargetCarriesTheTcpSettings) {
+  config::Config config;
+  config.tcp_keepalive = false;
+  config.tcp_keepidle = 77;
+  config.tcp_keepintvl = 13;
+  config.tcp_keepcnt = 4;
+  config.tcp_user_timeout = 12345;
+  config.tcp_socket_buffer = 65536;
+  config::DatabaseEntry db;
+  db.name = "d";
+  auto target = make_server_target(config, db, "d", "alice", nullptr);
+  EXPECT_FALSE(target.tcp.keepalive);
+  EXPECT_EQ(target.tcp.keepidle, 77);
+  EXPECT_EQ(target.tcp.keepintvl, 13);
+  EXPECT_EQ(target.tcp.keepcnt, 4);
+  EXPECT_EQ(target.tcp.user_timeout_ms, 12345);
+  EXPECT_EQ(target.tcp.socket_buffer, 65536);
+}
+
 TEST(PoolSettings, PoolModeUserWinsOverDatabaseOverGlobal) {
   config::Config config;
   config.pool_mode = config::PoolMode::Statement;
