@@ -15,6 +15,7 @@
 #include "app/signals.hpp"
 #include "base/log.hpp"
 #include "config/config_loader.hpp"
+#include "config/cpu_budget.hpp"
 #include "pool/pool_registry.hpp"
 #include "config/settings_table.hpp"
 #include "config/values.hpp"
@@ -317,6 +318,7 @@ int run_server(const CliOptions& options) {
   (*listeners)->start();
   for (const auto& name : (*listeners)->describe()) BW_LOG_INFO("listening on {}", name);
   BW_LOG_INFO("process up: {}, {} worker threads", version_string(), worker_count);
+  if (config->workers == 0) BW_LOG_INFO("workers = 0: one per usable CPU ({})", config::read_cpu_budget().describe());
   if (workers.sends_batched()) {
     BW_LOG_INFO("sends and server reads batched through io_uring");
   } else {

@@ -1,8 +1,7 @@
 #include "config/config_loader.hpp"
 
-#include <thread>
-
 #include "config/connstring.hpp"
+#include "config/cpu_budget.hpp"
 #include "config/settings_table.hpp"
 #include "config/values.hpp"
 
@@ -261,8 +260,7 @@ const UserEntry* Config::find_user(std::string_view name) const {
 
 int Config::effective_workers() const {
   if (workers > 0) return workers;
-  unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 1 : static_cast<int>(cores);
+  return read_cpu_budget().usable();
 }
 
 }  // namespace breakwater::config

@@ -110,3 +110,68 @@ def test_unknown_syslog_facility_stops_the_start(make_breakwater):
     bw.start(wait=False)
     assert bw.proc.wait(timeout=10) != 0
     assert 'unknown syslog_facility "nosuch"' in open(bw.output_path).read()
+
+
+def worker_threads(pid):
+    names = [open(f"/proc/{pid}/task/{tid}/comm").read().strip() for tid in os.listdir(f"/proc/{pid}/task")]
+    return [name for name in names if name.startswith("bw-worker")]
+
+
+def test_workers_zero_counts_the_cpus_the_affinity_mask_allows(make_breakwater):
+    # A process confined to one CPU (taskset, a cpuset) runs one event loop, not one per CPU of the host.
+    bw = make_breakwater(start=False, settings={"workers": "0"})
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})
+    try:
+        bw.start()  # the child inherits the mask
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert len(worker_threads(bw.proc.pid)) == 1
+    assert "1 worker threads" in bw.log() and "1 in the affinity mask" in bw.log()
+    with psycopg.connect(bw.dsn(), autocommit=True) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+
+def make_cpu_limited_cgroup(cpus):
+    """A cgroup of our own with a CPU quota, v2 or v1, or None where this host lets us make none."""
+    period = 100000
+    for base, write in (("/sys/fs/cgroup", lambda d: open(f"{d}/cpu.max", "w").write(f"{int(cpus * period)} {period}")),
+                        ("/sys/fs/cgroup/cpu", lambda d: (open(f"{d}/cpu.cfs_period_us", "w").write(str(period)),
+                                                          open(f"{d}/cpu.cfs_quota_us", "w").write(str(int(cpus * period)))))):
+        path = f"{base}/breakwater-test-{os.getpid()}"
+        try:
+            os.mkdir(path)
+        except OSError:
+            continue
+        if not os.path.exists(f"{path}/cgroup.procs"):  # a plain directory (a tmpfs above cgroup v1's mounts)
+            os.rmdir(path)
+            continue
+        try:
+            write(path)
+            return path
+        except OSError:
+            os.rmdir(path)
+    return None
+
+
+def test_workers_zero_counts_the_cpu_time_the_cgroup_grants(make_breakwater):
+    # A container limited to 1.5 CPUs gets two loops; to half a CPU, one.
+    group = make_cpu_limited_cgroup(0.5)
+    if group is None:
+        pytest.skip("no cgroup with a CPU quota can be made here")
+    bw = make_breakwater(start=False, settings={"workers": "0"})
+    try:
+        output = open(os.path.join(bw.dir, "breakwater.out"), "ab")
+        bw.proc = subprocess.Popen(["/bin/sh", "-c", f'echo $$ > {group}/cgroup.procs && exec "$0" "$1"', bw.binary, bw.ini],
+                                   stdout=output, stderr=subprocess.STDOUT)
+        wait_until(lambda: port_open(bw.port) or bw.proc.poll() is not None, what="breakwater to listen")
+        assert bw.proc.poll() is None, open(os.path.join(bw.dir, "breakwater.out")).read()
+        assert len(worker_threads(bw.proc.pid)) == 1
+        assert "cgroup quota 0.5 CPUs" in bw.log()
+        with psycopg.connect(bw.dsn(), autocommit=True) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        bw.stop()
+        wait_until(lambda: not open(f"{group}/cgroup.procs").read().strip(), what="the cgroup to empty")
+        os.rmdir(group)
