@@ -71,7 +71,7 @@ Pool::Pool(std::string database, std::string user, ServerTarget target, PoolSett
            size_t worker_count)
     : database_(std::move(database)),
       user_(std::move(user)),
-      target_(std::move(target)),
+      target_(std::make_shared<const ServerTarget>(std::move(target))),
       settings_(std::move(settings)),
       caps_(std::move(caps)),
       server_lifetime_s_(settings_.server_lifetime_s),
@@ -355,7 +355,7 @@ net::Task<bool> Pool::passes_check(ServerLease& lease, std::string query) {
     std::lock_guard lock(mutex_);
     tested_ids_.push_back(id);
   }
-  auto checked = co_await run_simple_query(lease.server(), query, target_.max_packet_size);
+  auto checked = co_await run_simple_query(lease.server(), query, target()->max_packet_size);
   {
     std::lock_guard lock(mutex_);
     std::erase(tested_ids_, id);
@@ -388,12 +388,20 @@ std::optional<ServerLease> Pool::adopt(std::unique_ptr<ServerConnection> server,
 
 asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::connect(net::Worker& worker) {
   std::optional<auth::scram::PassThroughKeys> keys;
-  ServerTarget target = target_;
+  std::shared_ptr<const ServerTarget> made_for;
+  uint64_t generation;
+  std::optional<std::string> login_secret;
   {
+    // The destination and the generation together: a login that began before a
+    // RELOAD moved the pool (or a RECONNECT) is outdated when it ends.
     std::lock_guard lock(mutex_);
+    made_for = target_;
+    generation = generation_.load();
     keys = scram_keys_;
-    if (target.password.empty() && login_secret_) target.password = *login_secret_;
+    login_secret = login_secret_;
   }
+  ServerTarget target = *made_for;
+  if (target.password.empty() && login_secret) target.password = std::move(*login_secret);
   uint64_t id = next_server_id.fetch_add(1, std::memory_order_relaxed);
   auto connected = co_await connect_server(target, id, worker.id(), keys ? &*keys : nullptr);
   if (!connected) {
@@ -415,7 +423,8 @@ asio::awaitable<Result<std::unique_ptr<ServerConnection>, ClientError>> Pool::co
   info->remote_pid = static_cast<int>((*connected)->key.process_id);
   info->fd = static_cast<int>((*connected)->stream.socket().native_handle());
   info->connect_time = std::chrono::system_clock::now();
-  info->generation = generation_.load();
+  info->generation = generation;
+  info->target = std::move(made_for);
   (*connected)->info = info;
   {
     std::lock_guard lock(mutex_);

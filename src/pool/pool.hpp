@@ -134,11 +134,21 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   const std::string& database() const { return database_; }
   const std::string& user() const { return user_; }
   const PoolSettings& settings() const { return settings_; }
-  const ServerTarget& target() const { return target_; }
+  // Where and how new servers log in; RELOAD may change it (retarget).
+  std::shared_ptr<const ServerTarget> target() const;
+  // Where a cancel request for the server with this backend key goes: the
+  // destination that server logged in to, which a RELOAD may since have changed.
+  std::shared_ptr<const ServerTarget> cancel_target(protocol::BackendKeyData key) const;
 
   // RELOAD: new limits and server timeouts apply at once (pool_mode and the reset
   // query stay as the pool was created). Idle servers beyond the new size close.
   void reconfigure(const PoolSettings& fresh);
+
+  // RELOAD of the database entry: new servers log in to `fresh` from now on. Where
+  // the destination changed (same_destination), the servers open now close as
+  // after RECONNECT; other changes (password, startup parameters, tcp_*) apply
+  // to new servers only, as in PgBouncer.
+  void retarget(ServerTarget fresh);
 
   // PAUSE: clients wait for a server until resume(); servers close as they come
   // back (idle ones at once). drained() says when none is left.
@@ -234,7 +244,7 @@ class Pool : public std::enable_shared_from_this<Pool>, public CapMember {
   net::Task<bool> passes_check(ServerLease& lease, std::string query);
 
   const std::string database_, user_;
-  const ServerTarget target_;
+  std::shared_ptr<const ServerTarget> target_;  // under mutex_
   const PoolSettings settings_;  // as created; what RELOAD changes lives below
   const PoolCaps caps_;
   std::atomic<double> server_lifetime_s_, server_idle_timeout_s_, server_check_delay_s_;

@@ -1,5 +1,7 @@
 #include "pool/pool.hpp"
 
+#include "base/log.hpp"
+
 // What RELOAD, the console and shutdown do to a live pool (new limits, PAUSE/RESUME,
 // RECONNECT, closing idle servers), and what they read of it (SHOW POOLS/SERVERS).
 
@@ -22,6 +24,34 @@ void Pool::reconfigure(const PoolSettings& fresh) {
   for (net::Worker* worker : logins) start_login(worker);
   // A smaller one: idle servers beyond it close now, busy ones as they come back.
   close_idle_servers_due(Clock::now());
+}
+
+std::shared_ptr<const ServerTarget> Pool::target() const {
+  std::lock_guard lock(mutex_);
+  return target_;
+}
+
+std::shared_ptr<const ServerTarget> Pool::cancel_target(protocol::BackendKeyData key) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& weak : server_infos_) {
+    auto info = weak.lock();
+    if (info && info->target && info->remote_pid == static_cast<int>(key.process_id)) return info->target;
+  }
+  return target_;
+}
+
+void Pool::retarget(ServerTarget fresh) {
+  auto next = std::make_shared<const ServerTarget>(std::move(fresh));
+  bool moved;
+  {
+    std::lock_guard lock(mutex_);
+    moved = !same_destination(*target_, *next);
+    target_ = std::move(next);
+  }
+  if (!moved) return;
+  BW_LOG_INFO("{}/{}: the database's connection parameters changed; servers open now close when released",
+              database_, user_);
+  reconnect();
 }
 
 void Pool::pause() {

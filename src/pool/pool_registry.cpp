@@ -121,20 +121,38 @@ std::shared_ptr<ConnectionCap> PoolRegistry::cap_locked(std::map<std::string, st
 
 void PoolRegistry::reconfigure(std::shared_ptr<const config::Config> config,
                                std::shared_ptr<const auth::UserList> users, std::shared_ptr<const ServerTls> tls) {
-  std::vector<std::pair<std::shared_ptr<Pool>, PoolSettings>> resized;
+  struct Update {
+    std::shared_ptr<Pool> pool;
+    PoolSettings settings;
+    ServerTarget target;
+    bool orphaned;  // new clients of its database go to another pool now
+  };
+  std::vector<Update> updates;
   {
     std::lock_guard lock(mutex_);
     config_ = std::move(config);
     users_ = std::move(users);
     server_tls_ = std::move(tls);
     for (const auto& [key, pool] : pools_) {
-      const config::DatabaseEntry* db = config_->find_database(key.first);
+      const auto& [database, pool_user] = key;
+      const config::DatabaseEntry* db = config_->find_database(database);
       if (db == nullptr && config_->fallback_db) db = &*config_->fallback_db;
-      if (db != nullptr) resized.emplace_back(pool, make_pool_settings(*config_, *db, key.second));
+      if (db == nullptr) continue;
+      ServerTarget target = make_server_target(*config_, *db, database, pool_user, users_.get());
+      target.tls = server_tls_;
+      updates.push_back({pool, make_pool_settings(*config_, *db, pool_user), std::move(target),
+                         !db->user.empty() && db->user != pool_user});
     }
   }
   // Outside the registry's lock: a pool takes its own.
-  for (const auto& [pool, settings] : resized) pool->reconfigure(settings);
+  for (auto& update : updates) {
+    update.pool->reconfigure(update.settings);
+    if (update.orphaned) {
+      update.pool->reconnect();  // the entry's forced user changed: nobody will use these servers
+    } else {
+      update.pool->retarget(std::move(update.target));
+    }
+  }
 }
 
 bool PoolRegistry::pause(const std::string& database) {

@@ -33,7 +33,9 @@ class PoolRegistry {
   // TLS towards PostgreSQL for pools created from now on (null: plain).
   void set_server_tls(std::shared_ptr<const ServerTls> tls);
   // RELOAD: pools created from now on follow the new configuration and auth_file;
-  // open pools take the new sizes and server timeouts at once.
+  // open pools take the new sizes and server timeouts at once, and their new
+  // servers log in with the entry's new parameters (Pool::retarget: a changed
+  // destination closes the servers open before).
   void reconfigure(std::shared_ptr<const config::Config> config, std::shared_ptr<const auth::UserList> users,
                    std::shared_ptr<const ServerTls> tls);
   // PAUSE / RESUME of one database (by its client-side name) or, with an empty

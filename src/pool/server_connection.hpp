@@ -36,6 +36,8 @@ class ParameterMap {
 
 // What SHOW SERVERS tells about a server: fixed once it has logged in, owned by
 // the connection (a pool keeps weak references, so a closed server drops out).
+struct ServerTarget;  // server_connector.hpp
+
 struct ServerInfo {
   uint64_t id = 0;
   std::string user, database, addr, local_addr, tls;
@@ -44,6 +46,7 @@ struct ServerInfo {
   int fd = -1;  // the socket's descriptor: it keeps its number when it moves between workers
   std::chrono::system_clock::time_point connect_time{};
   uint64_t generation = 0;  // the pool's generation at login; older ones close (RECONNECT)
+  std::shared_ptr<const ServerTarget> target;  // what it logged in to (cancel requests go there)
 };
 
 struct ServerConnection {

@@ -368,4 +368,11 @@ asio::awaitable<Result<void>> send_cancel_request(const ServerTarget& target, pr
   co_return Result<void>{};
 }
 
+bool same_destination(const ServerTarget& a, const ServerTarget& b) {
+  if (a.host != b.host || a.port != b.port || a.dbname != b.dbname || a.user != b.user) return false;
+  if (a.connect_query != b.connect_query) return false;
+  // Where both name no directory, the socket's is unix_socket_dir.
+  return !(a.host.empty() && a.unix_socket_dir != b.unix_socket_dir);
+}
+
 }  // namespace breakwater::pool

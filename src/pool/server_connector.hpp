@@ -38,6 +38,13 @@ struct ServerTarget {
   bool is_unix_socket() const { return host.empty() || host.front() == '/'; }
 };
 
+// Whether servers logged in to `a` are what `b` asks for: the same server
+// (host, port, socket directory), database, user and connect_query. A RELOAD
+// that changes any of these closes the servers open before it (PgBouncer's
+// rule); a password, startup parameters, TLS or tcp_* settings apply to new
+// servers only.
+bool same_destination(const ServerTarget& a, const ServerTarget& b);
+
 // A failed login. The message says what went wrong; when PostgreSQL itself
 // refused, `from_server` holds its error for the client.
 struct ConnectError {

@@ -20,7 +20,7 @@ asio::awaitable<void> forward_cancel(const ClientRegistry& registry, protocol::B
 std::optional<std::pair<pool::ServerTarget, protocol::BackendKeyData>> cancel_target(const ClientRecord& client) {
   auto key = client.linked_server_key_data();
   if (!key || !client.pool) return std::nullopt;
-  return std::make_pair(client.pool->target(), *key);
+  return std::make_pair(*client.pool->cancel_target(*key), *key);
 }
 
 asio::awaitable<void> cancel_on_server(pool::ServerTarget target, protocol::BackendKeyData server_key) {

@@ -5,9 +5,12 @@ read through pidfd_getfd, which needs the test to be allowed to trace it
 
 import ctypes
 import os
+import signal
 import socket
 
 import psycopg
+
+from harness import wait_until
 
 PIDFD_GETFD = 438  # x86_64 and arm64 share the generic syscall table's number
 
@@ -80,3 +83,24 @@ def test_TcpKeepaliveOffReachesServerSockets(make_breakwater, postgres):
         assert servers
         for inode in servers:
             assert _options(bw.proc.pid, inode)["keepalive"] == 0
+
+
+def test_ReloadedTcpSettingsReachNewServersOfAnOpenPool(make_breakwater, postgres):
+    # PgBouncer applies the tcp_* values current at each connect.
+    bw = make_breakwater(settings={"tcp_keepalive": "1", "tcp_keepidle": "77", "pool_mode": "transaction"})
+    with psycopg.connect(bw.dsn()) as first:
+        first.execute("SELECT 1")  # holds its server in a transaction
+        before = set(_inodes_of_connections(bw.proc.pid, remote_port=postgres.port))
+        assert [_options(bw.proc.pid, inode)["keepidle"] for inode in before] == [77]
+        with open(bw.ini) as f:
+            text = f.read().replace("tcp_keepidle = 77", "tcp_keepidle = 88")
+        with open(bw.ini, "w") as f:
+            f.write(text)
+        done = bw.log().count("RELOAD: configuration")
+        bw.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: bw.log().count("RELOAD: configuration") > done, what="the reload")
+        with psycopg.connect(bw.dsn()) as second:
+            second.execute("SELECT 1")  # the pool's first server is busy: a new one logs in
+            after = set(_inodes_of_connections(bw.proc.pid, remote_port=postgres.port)) - before
+            assert [_options(bw.proc.pid, inode)["keepidle"] for inode in after] == [88]
+        assert [_options(bw.proc.pid, inode)["keepidle"] for inode in before] == [77], "open servers keep theirs"

@@ -33,11 +33,11 @@ TEST(PoolRegistry, FallbackAndForcedUser) {
   EXPECT_EQ(a->get(), b->get()) << "a forced user means one pool for the database";
   EXPECT_EQ((*a)->user(), "service");
   EXPECT_EQ((*a)->settings().limits.pool_size, 4);
-  EXPECT_EQ((*a)->target().password, "pw");
+  EXPECT_EQ((*a)->target()->password, "pw");
   auto other = registry.find_or_create("reports", "alice");
   ASSERT_TRUE(other);
-  EXPECT_EQ((*other)->target().dbname, "reports");
-  EXPECT_EQ((*other)->target().host, "127.0.0.1");
+  EXPECT_EQ((*other)->target()->dbname, "reports");
+  EXPECT_EQ((*other)->target()->host, "127.0.0.1");
   EXPECT_EQ((*other)->settings().limits.pool_size, 20);
 }
 
@@ -76,6 +76,77 @@ TEST(PoolRegistry, ServerTargetCarriesTheTcpSettings) {
   EXPECT_EQ(target.tcp.keepcnt, 4);
   EXPECT_EQ(target.tcp.user_timeout_ms, 12345);
   EXPECT_EQ(target.tcp.socket_buffer, 65536);
+}
+
+TEST(ServerTarget, SameDestinationIsServerDatabaseUserAndConnectQuery) {
+  ServerTarget base;
+  base.host = "10.0.0.1";
+  base.port = 5432;
+  base.dbname = "app";
+  base.user = "alice";
+  auto changed = [&](auto change) {
+    ServerTarget other = base;
+    change(other);
+    return !same_destination(base, other);
+  };
+  EXPECT_TRUE(changed([](ServerTarget& t) { t.host = "10.0.0.2"; }));
+  EXPECT_TRUE(changed([](ServerTarget& t) { t.port = 5433; }));
+  EXPECT_TRUE(changed([](ServerTarget& t) { t.dbname = "app2"; }));
+  EXPECT_TRUE(changed([](ServerTarget& t) { t.user = "bob"; }));
+  EXPECT_TRUE(changed([](ServerTarget& t) { t.connect_query = "SET x = 1"; }));
+  EXPECT_FALSE(changed([](ServerTarget& t) { t.password = "new"; }));
+  EXPECT_FALSE(changed([](ServerTarget& t) { t.startup_parameters.emplace_back("timezone", "UTC"); }));
+  EXPECT_FALSE(changed([](ServerTarget& t) { t.tcp.keepidle = 30; }));
+  EXPECT_FALSE(changed([](ServerTarget& t) { t.connect_timeout_s = 3; }));
+  EXPECT_FALSE(changed([](ServerTarget& t) { t.unix_socket_dir = "/run/postgresql"; }))
+      << "a TCP destination has no socket directory";
+  base.host.clear();
+  EXPECT_TRUE(changed([](ServerTarget& t) { t.unix_socket_dir = "/run/postgresql"; }));
+}
+
+// RELOAD: an open pool's new servers follow the entry, and the servers open
+// before close (needs_close) where the destination changed, not otherwise.
+TEST(PoolRegistry, ReloadRetargetsOpenPools) {
+  auto first = std::make_shared<config::Config>();
+  config::DatabaseEntry entry;
+  entry.name = "app";
+  entry.hosts = {"10.0.0.1"};
+  entry.password = "one";
+  entry.user = "service";
+  first->databases.push_back(entry);
+  PoolRegistry registry(first, nullptr, 1);
+  auto pool = registry.find_or_create("app", "alice");
+  ASSERT_TRUE(pool);
+  ServerInfo before;  // a server that logged in before the RELOAD
+  before.generation = 0;
+
+  auto second = std::make_shared<config::Config>(*first);
+  second->databases[0].password = "two";
+  second->tcp_keepidle = 45;
+  registry.reconfigure(second, nullptr, nullptr);
+  EXPECT_EQ((*pool)->target()->password, "two");
+  EXPECT_EQ((*pool)->target()->tcp.keepidle, 45);
+  EXPECT_FALSE((*pool)->needs_close(before)) << "a new password alone keeps the servers";
+
+  auto third = std::make_shared<config::Config>(*second);
+  third->databases[0].hosts = {"10.0.0.2"};
+  registry.reconfigure(third, nullptr, nullptr);
+  EXPECT_EQ((*pool)->target()->host, "10.0.0.2");
+  EXPECT_TRUE((*pool)->needs_close(before)) << "servers of the old host close when released";
+  auto again = registry.find_or_create("app", "bob");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->get(), pool->get());
+
+  auto fourth = std::make_shared<config::Config>(*third);
+  fourth->databases[0].user = "other_service";
+  registry.reconfigure(fourth, nullptr, nullptr);
+  ServerInfo current;
+  current.generation = 1;
+  EXPECT_TRUE((*pool)->needs_close(current)) << "a pool whose forced user went is drained";
+  auto moved = registry.find_or_create("app", "alice");
+  ASSERT_TRUE(moved);
+  EXPECT_NE(moved->get(), pool->get());
+  EXPECT_EQ((*moved)->user(), "other_service");
 }
 
 TEST(PoolSettings, PoolModeUserWinsOverDatabaseOverGlobal) {
