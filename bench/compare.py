@@ -1,7 +1,7 @@
 """Breakwater against PgBouncer (and direct PostgreSQL where it makes sense), same machine, same run.
 
 Scenarios (see scenarios.py): select_simple, select_extended, tpcb, connect_storm,
-many_clients, latency and pooler_bound through pgbench; idle_memory and burst with
+many_clients, latency, pooler_bound and paced_tail (both poolers at one rate) through pgbench; idle_memory and burst with
 thousands of raw protocol clients (swarm.py). For each: TPS, latency average and
 p99, failures, the pooler's own CPU (user and kernel apart, from /proc) per 100,000
 transactions or clients, system calls per transaction (perf, where available) and
@@ -24,7 +24,7 @@ from types import SimpleNamespace
 import report
 import syscalls
 from processes import Postgres
-from scenarios import QUICK_CLIENTS, SCENARIOS, run_scenario_once, targets_of
+from scenarios import QUICK_CLIENTS, SCENARIOS, pace_for, run_scenario_once, targets_of
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -34,13 +34,14 @@ def run_scenario(name, opts, ctx):
     clients = QUICK_CLIENTS.get(name, spec["clients"]) if opts.quick else spec["clients"]
     targets = targets_of(spec)
     runs = {t: [] for t in targets}
+    rate = pace_for(spec, clients, max(1, opts.seconds // 3), ctx) if spec.get("pace") else None
     for _ in range(opts.repeat):
         for target in targets:
-            run = run_scenario_once(name, target, clients, opts.seconds, ctx)
+            run = run_scenario_once(name, target, clients, opts.seconds, ctx, rate)
             if "error" in run:
                 raise SystemExit(f"{name} through {target} failed:\n{run['error']}")
             runs[target].append(run)
-    scenario = {"name": name, "clients": clients,
+    scenario = {"name": name, "clients": clients, **({"rate": rate} if rate else {}),
                 "targets": {t: {"runs": runs[t], "median": report.median_of(runs[t])} for t in targets}}
     finish_scenario(name, scenario)
     return scenario

@@ -202,6 +202,10 @@ def markdown(results, chart_name=None):
         kind = SCENARIOS[name]["kind"]
         lines += [f"### {name}", ""]
         if kind == "pgbench":
+            if scenario.get("rate"):
+                lines += [f"Paced: `pgbench -R {scenario['rate']}` for both poolers, "
+                          f"{SCENARIOS[name]['pace']:.0%} of the slower one's unpaced rate just before; "
+                          "latency counts from each transaction's scheduled start.", ""]
             lines += _pgbench_table(scenario) + _syscall_breakdown(scenario)
         elif kind == "idle":
             lines += _idle_table(scenario)

@@ -29,6 +29,12 @@ SCENARIOS = {
     # The pooler is the bottleneck: a trivial query, more clients than servers.
     "pooler_bound": {"kind": "pgbench", "args": ["-M", "simple", "-f", "select1.sql"], "clients": 100,
                      "direct": False, "one_worker": True},
+    # Tail latency at the same load for both: paced (pgbench -R) at a share of the
+    # slower pooler's unpaced rate, measured just before. Unpaced, each scenario's
+    # p99 is taken at whatever rate each pooler reaches, and the faster one drives
+    # this shared machine harder (docs/performance.md).
+    "paced_tail": {"kind": "pgbench", "args": ["-S", "-M", "simple"], "clients": 100, "direct": False,
+                   "one_worker": True, "pace": 0.6},
     "idle_memory": {"kind": "idle", "clients": 10000},
     "burst": {"kind": "burst", "clients": 10000},
 }
@@ -88,7 +94,8 @@ def run_pgbench(port, spec, clients, seconds, workdir):
     with open(os.path.join(workdir, "select1.sql"), "w") as f:
         f.write("SELECT 1;\n")
     # Sample latencies lightly: a log line per transaction would cost the client CPU it shares with the pooler.
-    cmd = [f"{PG_BIN}/pgbench", *spec["args"], "-c", str(clients), "-j", str(min(2, clients)), "-T", str(seconds),
+    paced = ["-R", str(int(spec["rate"]))] if spec.get("rate") else []
+    cmd = [f"{PG_BIN}/pgbench", *spec["args"], *paced, "-c", str(clients), "-j", str(min(2, clients)), "-T", str(seconds),
            "--log", "--sampling-rate=0.05", f"--log-prefix={prefix}",
            "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "postgres"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 300, cwd=workdir)
@@ -158,8 +165,16 @@ def run_burst_scenario(target, clients, ctx):
     return result
 
 
-def run_scenario_once(name, target, clients, seconds, ctx):
-    spec = SCENARIOS[name]
+def pace_for(spec, clients, seconds, ctx):
+    """The rate a paced scenario runs at: its share of the slower pooler's unpaced
+    transactions per second, each measured over `seconds`."""
+    unpaced = [run_pgbench_scenario(target, spec, clients, seconds, ctx)["tps"] or 0
+               for target in ("breakwater", "pgbouncer")]
+    return max(1, int(spec["pace"] * min(unpaced)))
+
+
+def run_scenario_once(name, target, clients, seconds, ctx, rate=None):
+    spec = dict(SCENARIOS[name], rate=rate)
     if spec["kind"] == "pgbench":
         return run_pgbench_scenario(target, spec, clients, seconds, ctx)
     if spec["kind"] == "idle":
