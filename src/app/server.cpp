@@ -105,7 +105,13 @@ class LiveConfiguration {
     auto files = load_runtime_files(*next);
     if (!files) return unexpected(files.error());
     const session::SessionContext& now = *current();
-    pools_.reconfigure(next, files->users, files->server_tls);
+    const auto removed = pools_.reconfigure(next, files->users, files->server_tls);
+    for (const auto& database : removed) {
+      BW_LOG_WARN("dropping database '{}' as it does not exist anymore", database);
+      for (const auto& record : clients_.records()) {
+        if (record->database == database) session::kill_client(record, "database removed");
+      }
+    }
     live_.store(std::make_shared<const session::SessionContext>(session::SessionContext{
                     next, files->users, files->hba, files->client_tls, &pools_, &clients_, now.console, now.watch,
                     session::tracked_parameter_names(*next)}),

@@ -119,8 +119,9 @@ std::shared_ptr<ConnectionCap> PoolRegistry::cap_locked(std::map<std::string, st
   return cap;
 }
 
-void PoolRegistry::reconfigure(std::shared_ptr<const config::Config> config,
-                               std::shared_ptr<const auth::UserList> users, std::shared_ptr<const ServerTls> tls) {
+std::vector<std::string> PoolRegistry::reconfigure(std::shared_ptr<const config::Config> config,
+                                                   std::shared_ptr<const auth::UserList> users,
+                                                   std::shared_ptr<const ServerTls> tls) {
   struct Update {
     std::shared_ptr<Pool> pool;
     PoolSettings settings;
@@ -128,11 +129,26 @@ void PoolRegistry::reconfigure(std::shared_ptr<const config::Config> config,
     bool orphaned;  // new clients of its database go to another pool now
   };
   std::vector<Update> updates;
+  std::vector<std::shared_ptr<Pool>> dropped;
+  std::vector<std::string> removed;
   {
     std::lock_guard lock(mutex_);
+    const std::shared_ptr<const config::Config> before = std::move(config_);
     config_ = std::move(config);
     users_ = std::move(users);
     server_tls_ = std::move(tls);
+    // Pools the "*" entry made are not dropped with it (PgBouncer's auto-databases
+    // live until autodb_idle_timeout): only those of an entry that went.
+    for (auto it = pools_.begin(); it != pools_.end();) {
+      const std::string& database = it->first.first;
+      if (before->find_database(database) != nullptr && config_->find_database(database) == nullptr) {
+        if (removed.empty() || removed.back() != database) removed.push_back(database);
+        dropped.push_back(std::move(it->second));
+        it = pools_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     for (const auto& [key, pool] : pools_) {
       const auto& [database, pool_user] = key;
       const config::DatabaseEntry* db = config_->find_database(database);
@@ -153,6 +169,8 @@ void PoolRegistry::reconfigure(std::shared_ptr<const config::Config> config,
       update.pool->retarget(std::move(update.target));
     }
   }
+  for (const auto& pool : dropped) pool->reconnect();  // idle servers close now, lent ones when released
+  return removed;
 }
 
 bool PoolRegistry::pause(const std::string& database) {

@@ -36,8 +36,13 @@ class PoolRegistry {
   // open pools take the new sizes and server timeouts at once, and their new
   // servers log in with the entry's new parameters (Pool::retarget: a changed
   // destination closes the servers open before).
-  void reconfigure(std::shared_ptr<const config::Config> config, std::shared_ptr<const auth::UserList> users,
-                   std::shared_ptr<const ServerTls> tls);
+  // A database whose [databases] entry the new configuration no longer has is
+  // dropped, as PgBouncer drops it: its pools leave the registry (a new client
+  // gets the "*" entry's pool, or "no such database") and their servers close;
+  // the names are returned, for the caller to disconnect their clients.
+  std::vector<std::string> reconfigure(std::shared_ptr<const config::Config> config,
+                                       std::shared_ptr<const auth::UserList> users,
+                                       std::shared_ptr<const ServerTls> tls);
   // PAUSE / RESUME of one database (by its client-side name) or, with an empty
   // name, of all. Pools created while paused start paused. False when the state
   // does not change (already paused, or not paused).

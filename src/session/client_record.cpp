@@ -18,10 +18,10 @@ std::shared_ptr<ClientRecord> new_client_record(const net::Endpoint& peer, const
   return record;
 }
 
-void kill_client(const std::shared_ptr<ClientRecord>& record) {
+void kill_client(const std::shared_ptr<ClientRecord>& record, const char* reason) {
   if (record->home == nullptr) return;
-  asio::post(*record->home, [record] {
-    if (record->session != nullptr) record->session->kill_from_console();
+  asio::post(*record->home, [record, reason] {
+    if (record->session != nullptr) record->session->kill_from_console(reason);
   });
 }
 

@@ -21,10 +21,11 @@ class Pool;
 
 namespace breakwater::session {
 
-// A session that the console can close (KILL_CLIENT, KILL).
+// A session that the console can close (KILL_CLIENT, KILL), or a RELOAD that
+// removed its database. `reason` is what the client is told (a literal).
 class KillableSession {
  public:
-  virtual void kill_from_console() = 0;
+  virtual void kill_from_console(const char* reason) = 0;
 
  protected:
   ~KillableSession() = default;
@@ -76,7 +77,8 @@ std::shared_ptr<ClientRecord> new_client_record(const net::Endpoint& peer, const
 
 // Closes the client's connection from its own worker ("admin forced disconnect");
 // nothing if the session has ended by the time the worker looks.
-void kill_client(const std::shared_ptr<ClientRecord>& record);
+inline constexpr const char* kAdminForcedDisconnect = "admin forced disconnect";
+void kill_client(const std::shared_ptr<ClientRecord>& record, const char* reason = kAdminForcedDisconnect);
 
 inline int64_t wall_clock_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -311,15 +311,15 @@ class ClientSession final : public WatchedSession, public KillableSession {
     return true;
   }
 
-  // KILL_CLIENT, on this worker (kill_client posts here).
-  void kill_from_console() override {
+  // KILL_CLIENT, KILL, a removed database: on this worker (kill_client posts here).
+  void kill_from_console(const char* reason) override {
     killed_ = true;
     stop_waiting();
     // Only a client with no server output in flight can be told why without
     // cutting a message in two.
     if (record_ && record_->state.load(std::memory_order_relaxed) != ClientRecord::State::Active) {
       protocol::ByteBuffer out;
-      protocol::write_error_response(out, {"FATAL", sqlstate::kProtocolViolation, "admin forced disconnect"});
+      protocol::write_error_response(out, {"FATAL", sqlstate::kProtocolViolation, reason});
       connection_.send_quietly(asio::buffer(out));
     }
     asio::error_code ignored;

@@ -139,3 +139,26 @@ def test_a_cancel_reaches_a_server_of_the_old_destination(make_breakwater, postg
         sleeper.join(30)
         assert isinstance(outcome.get("error"), psycopg.errors.QueryCanceled)
         assert outcome["seconds"] < 15
+
+
+def test_a_removed_database_is_dropped_with_its_clients(make_breakwater, postgres):
+    # PgBouncer drops a database whose entry a RELOAD removed: its clients are
+    # told "database removed" and closed, its servers close; others carry on.
+    gone_entry = f"host=127.0.0.1 port={postgres.port} dbname=postgres application_name=bw_gone"
+    bw = make_breakwater(databases={"gone": gone_entry}, settings={"pool_mode": "transaction"})
+    with psycopg.connect(bw.dsn(dbname="gone"), autocommit=True) as doomed, \
+            psycopg.connect(bw.dsn(), autocommit=True) as other:
+        doomed.execute("SELECT 1")
+        other.execute("SELECT 1")
+        assert backends(postgres, "application_name = 'bw_gone'") == 1
+        text = open(bw.ini).read().replace(f"gone = {gone_entry}\n", "")
+        with open(bw.ini, "w") as f:
+            f.write(text)
+        reload_and_wait(bw)
+        with pytest.raises(psycopg.OperationalError, match="database removed"):
+            wait_until(lambda: doomed.execute("SELECT 1") and False, timeout=5, what="the client to be dropped")
+        assert other.execute("SELECT 1").fetchone() == (1,)
+        wait_until(lambda: backends(postgres, "application_name = 'bw_gone'") == 0, what="its server to close")
+    with pytest.raises(psycopg.OperationalError, match="no such database: gone"):
+        psycopg.connect(bw.dsn(dbname="gone"))
+    assert "dropping database 'gone'" in bw.log()

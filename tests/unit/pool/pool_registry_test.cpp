@@ -149,6 +149,47 @@ TEST(PoolRegistry, ReloadRetargetsOpenPools) {
   EXPECT_EQ((*moved)->user(), "other_service");
 }
 
+// RELOAD without an entry: its pools leave the registry and are drained; pools
+// the "*" entry made stay.
+TEST(PoolRegistry, ReloadDropsTheDatabasesWhoseEntryWent) {
+  auto first = std::make_shared<config::Config>();
+  for (const char* name : {"kept", "gone"}) {
+    config::DatabaseEntry entry;
+    entry.name = name;
+    entry.hosts = {"127.0.0.1"};
+    first->databases.push_back(entry);
+  }
+  config::DatabaseEntry star;
+  star.name = "*";
+  star.hosts = {"127.0.0.1"};
+  first->fallback_db = star;
+  PoolRegistry registry(first, nullptr, 1);
+  auto kept = registry.find_or_create("kept", "alice");
+  auto gone_a = registry.find_or_create("gone", "alice");
+  auto gone_b = registry.find_or_create("gone", "bob");
+  auto automatic = registry.find_or_create("other", "alice");
+  ASSERT_TRUE(kept && gone_a && gone_b && automatic);
+
+  auto second = std::make_shared<config::Config>(*first);
+  second->databases.erase(second->databases.begin() + 1);
+  const auto removed = registry.reconfigure(second, nullptr, nullptr);
+  EXPECT_EQ(removed, std::vector<std::string>{"gone"});
+  ServerInfo before;
+  EXPECT_TRUE((*gone_a)->needs_close(before));
+  EXPECT_TRUE((*gone_b)->needs_close(before));
+  EXPECT_FALSE((*kept)->needs_close(before));
+  EXPECT_FALSE((*automatic)->needs_close(before));
+  EXPECT_EQ(registry.pools().size(), 2u);
+  auto again = registry.find_or_create("gone", "alice");  // now through "*"
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->get(), gone_a->get());
+
+  auto third = std::make_shared<config::Config>(*second);
+  third->fallback_db.reset();
+  EXPECT_TRUE(registry.reconfigure(third, nullptr, nullptr).empty()) << "the \"*\" entry's pools are not dropped";
+  EXPECT_FALSE(registry.find_or_create("gone", "carol"));
+}
+
 TEST(PoolSettings, PoolModeUserWinsOverDatabaseOverGlobal) {
   config::Config config;
   config.pool_mode = config::PoolMode::Statement;

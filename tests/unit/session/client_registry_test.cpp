@@ -81,7 +81,11 @@ TEST(ClientRecord, CarriesTheLinkedServersKeyForCancelRequests) {
 
 struct CountingSession final : KillableSession {
   int kills = 0;
-  void kill_from_console() override { ++kills; }
+  std::string reason;
+  void kill_from_console(const char* why) override {
+    ++kills;
+    reason = why;
+  }
 };
 
 TEST(ClientRecord, KillReachesTheSessionOnItsWorkerWhileItRuns) {
@@ -94,6 +98,7 @@ TEST(ClientRecord, KillReachesTheSessionOnItsWorkerWhileItRuns) {
   EXPECT_EQ(session.kills, 0);  // not from the console's thread: posted to the worker
   home.run();
   EXPECT_EQ(session.kills, 1);
+  EXPECT_EQ(session.reason, "admin forced disconnect");
 
   // A session that ends before its worker gets to the request is left alone.
   kill_client(record);
