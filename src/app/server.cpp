@@ -171,7 +171,8 @@ int run_server(const CliOptions& options) {
 
   auto files = load_runtime_files(*config);
   if (!files) return fail(files.error());
-  const int worker_count = config->effective_workers();
+  const config::CpuBudget cpu_budget = config::read_cpu_budget();
+  const int worker_count = config->workers > 0 ? config->workers : cpu_budget.usable();
   // Before the workers: sessions still on their loops leave it as the loops are destroyed.
   session::SessionWatch watch(static_cast<size_t>(worker_count));
   net::WorkerGroup workers(worker_count);
@@ -324,7 +325,7 @@ int run_server(const CliOptions& options) {
   (*listeners)->start();
   for (const auto& name : (*listeners)->describe()) BW_LOG_INFO("listening on {}", name);
   BW_LOG_INFO("process up: {}, {} worker threads", version_string(), worker_count);
-  if (config->workers == 0) BW_LOG_INFO("workers = 0: one per usable CPU ({})", config::read_cpu_budget().describe());
+  if (config->workers == 0) BW_LOG_INFO("workers = 0: one per usable CPU ({})", cpu_budget.describe());
   if (workers.sends_batched()) {
     BW_LOG_INFO("sends and server reads batched through io_uring");
   } else {

@@ -86,7 +86,7 @@ struct Config {
   double stats_period = 60;
   int max_prepared_statements = 200;
   int scram_iterations = 4096;
-  int workers = 0;  // Breakwater: worker threads, 0 = one per usable CPU (effective_workers)
+  int workers = 0;  // Breakwater: worker threads, 0 = one per usable CPU (config/cpu_budget.hpp)
 
   // Authentication
   AuthType auth_type = AuthType::Md5;
@@ -153,8 +153,6 @@ struct Config {
 
   const DatabaseEntry* find_database(std::string_view name) const;
   const UserEntry* find_user(std::string_view name) const;
-  // `workers`, or where it is 0 the CPUs this process may use (config/cpu_budget.hpp).
-  int effective_workers() const;
 };
 
 }  // namespace breakwater::config

@@ -1,7 +1,6 @@
 #include "config/config_loader.hpp"
 
 #include "config/connstring.hpp"
-#include "config/cpu_budget.hpp"
 #include "config/settings_table.hpp"
 #include "config/values.hpp"
 
@@ -256,11 +255,6 @@ const DatabaseEntry* Config::find_database(std::string_view name) const {
 const UserEntry* Config::find_user(std::string_view name) const {
   auto it = users.find(std::string(name));
   return it == users.end() ? nullptr : &it->second;
-}
-
-int Config::effective_workers() const {
-  if (workers > 0) return workers;
-  return read_cpu_budget().usable();
 }
 
 }  // namespace breakwater::config

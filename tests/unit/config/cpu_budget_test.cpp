@@ -13,21 +13,19 @@ namespace fs = std::filesystem;
 
 // A scratch tree standing for "/": proc/self/cgroup and sys/fs/cgroup/...
 class FakeRoot {
-public:
+ public:
   FakeRoot()
-      : root_(fs::temp_directory_path() /
-              ("bw-cpu-" + std::to_string(::getpid()) + "-" +
-               std::to_string(next_++))) {
+      : root_(fs::temp_directory_path() / ("bw-cpu-" + std::to_string(::getpid()) + "-" + std::to_string(next_++))) {
     fs::create_directories(root_);
   }
   ~FakeRoot() { fs::remove_all(root_); }
-  void write(const std::string &path, const std::string &text) {
+  void write(const std::string& path, const std::string& text) {
     fs::create_directories((root_ / path).parent_path());
     std::ofstream(root_ / path) << text;
   }
   std::string root() const { return root_.string() + "/"; }
 
-private:
+ private:
   static inline int next_ = 0;
   fs::path root_;
 };
@@ -65,7 +63,7 @@ TEST(CpuBudget, CgroupV2LimitOnTheProcessGroupOrAnAncestor) {
   EXPECT_DOUBLE_EQ(*read_cgroup_cpu_limit(fake.root()), 3.0);
   fake.write("sys/fs/cgroup/kubepods/cpu.max", "100000 100000\n");
   EXPECT_DOUBLE_EQ(*read_cgroup_cpu_limit(fake.root()),
-                   1.0); // the tightest of the chain
+                   1.0);  // the tightest of the chain
 }
 
 TEST(CpuBudget, ContainerViewEndsAtTheMountRoot) {
@@ -89,10 +87,10 @@ TEST(CpuBudget, CgroupV1CfsQuota) {
 
 TEST(CpuBudget, NoLimitWhereNoneIsSetOrNothingIsReadable) {
   FakeRoot fake;
-  EXPECT_FALSE(read_cgroup_cpu_limit(fake.root())); // no proc/self/cgroup
+  EXPECT_FALSE(read_cgroup_cpu_limit(fake.root()));  // no proc/self/cgroup
   fake.write("proc/self/cgroup", "1:cpuacct:/\n2:cpuset:/\n0::/\n");
   fake.write("sys/fs/cgroup/cpuacct/cpu.cfs_quota_us",
-             "50000\n"); // not the cpu controller
+             "50000\n");  // not the cpu controller
   fake.write("sys/fs/cgroup/cpuacct/cpu.cfs_period_us", "100000\n");
   EXPECT_FALSE(read_cgroup_cpu_limit(fake.root()));
   fake.write("sys/fs/cgroup/cpu.max", "max 100000\n");
@@ -106,5 +104,5 @@ TEST(CpuBudget, ThisProcessHasAtLeastOneUsableCpu) {
   EXPECT_LE(budget.usable(), std::max(budget.online, 1));
 }
 
-} // namespace
-} // namespace breakwater::config
+}  // namespace
+}  // namespace breakwater::config
