@@ -99,7 +99,7 @@ TEST(NotifiedIo, AFullReadLeavesTheRestToTheNextRead) {
   SocketPair pair;
   char buffer[16];
   ReadOutcome first;
-  pair.peer_sends(std::string(16, 'x') + "tail");
+  pair.peer_sends(std::string(16, 'x').append("tail"));
   start_read(pair, buffer, first);
   pair.settle();
   ASSERT_TRUE(first.done);
