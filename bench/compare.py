@@ -2,7 +2,7 @@
 
 Scenarios (see scenarios.py): select_simple, select_extended, tpcb, connect_storm,
 many_clients, latency, pooler_bound and paced_tail (both poolers at one rate) through pgbench; idle_memory and burst with
-thousands of raw protocol clients (swarm.py). For each: TPS, latency average and
+thousands of raw protocol clients (swarm.py held idle; burst_client.cpp all at once). For each: TPS, latency average and
 p99, failures, the pooler's own CPU (user and kernel apart, from /proc) per 100,000
 transactions or clients, system calls per transaction (perf, where available) and
 RSS. Every scenario runs `--repeat` times, targets interleaved so that drift hits
@@ -72,6 +72,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--breakwater", default="build/breakwater")
     parser.add_argument("--pgbouncer", default=shutil.which("pgbouncer") or "/usr/sbin/pgbouncer")
+    parser.add_argument("--burst-client", default="build/burst_client", help="the burst scenario's client (CMake builds it)")
     parser.add_argument("--quick", action="store_true", help="smoke mode: short, small, one run (under 2 minutes)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=15)
@@ -105,7 +106,8 @@ def main():
                "pgbouncer_version": version[0] if version else "pgbouncer", "scenarios": {}}
     workdir = tempfile.mkdtemp(prefix="bw-bench-")
     os.chmod(workdir, 0o777)
-    ctx = SimpleNamespace(binaries={"breakwater": os.path.abspath(opts.breakwater), "pgbouncer": opts.pgbouncer},
+    ctx = SimpleNamespace(binaries={"breakwater": os.path.abspath(opts.breakwater), "pgbouncer": opts.pgbouncer,
+                                    "burst_client": os.path.abspath(opts.burst_client)},
                           workdir=workdir, postgres=Postgres(),
                           count_syscalls=not opts.no_syscalls and syscalls.available())
     ctx.postgres.start()
