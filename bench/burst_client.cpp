@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -173,16 +174,22 @@ class Burst {
 
   void receive(Client& client) {
     char buffer[4096];
+    bool closed = false;
     for (;;) {
       ssize_t n = ::recv(client.fd, buffer, sizeof buffer, 0);
-      if (n == 0) return fail(client, "the server closed the connection");
+      if (n == 0) {
+        closed = true;
+        break;
+      }
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) break;
         return fail(client, std::string("recv: ") + std::strerror(errno));
       }
       client.in.append(buffer, static_cast<size_t>(n));
     }
+    // What came before a close is read first: a refusal is an ErrorResponse, then the close.
     parse(client);
+    if (closed) fail(client, "the server closed the connection");
   }
 
   // Whole messages: an ErrorResponse fails the client, ReadyForQuery ends a phase.
@@ -195,10 +202,10 @@ class Burst {
       if (length < 4) return fail(client, "bad message length");
       if (client.in.size() - at < 1 + length) break;
       const char type = client.in[at];
-      const std::string body = client.in.substr(at + 5, length - 4);
+      const std::string_view body(client.in.data() + at + 5, length - 4);
       at += 1 + length;
       if (type == 'E') return fail(client, error_text(body));
-      if (type == 'R' && body.size() >= 4 && body.compare(0, 4, std::string("\0\0\0\0", 4)) != 0) {
+      if (type == 'R' && body.substr(0, 4) != std::string_view("\0\0\0\0", 4)) {
         return fail(client, "the pooler asked for a password (the burst logs in with trust)");
       }
       if (type != 'Z') continue;
@@ -216,16 +223,16 @@ class Burst {
     client.in.erase(0, at);
   }
 
-  static std::string error_text(const std::string& body) {
-    std::string code = "?", message;
+  static std::string error_text(std::string_view body) {
+    std::string_view code = "?", message;
     for (size_t at = 0; at < body.size() && body[at] != '\0';) {
       size_t end = body.find('\0', at + 1);
-      if (end == std::string::npos) break;
+      if (end == std::string_view::npos) break;
       if (body[at] == 'C') code = body.substr(at + 1, end - at - 1);
       if (body[at] == 'M') message = body.substr(at + 1, end - at - 1);
       at = end + 1;
     }
-    return code + " " + message;
+    return std::string(code) + " " + std::string(message);
   }
 
   void fail(Client& client, const std::string& why) {
