@@ -25,6 +25,11 @@
 #include "session/startup_phase.hpp"
 #include "session/worker_memory.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define BW_CHECK_LEAKS_AT_EXIT 1
+#endif
+
 namespace breakwater::app {
 namespace {
 
@@ -45,6 +50,12 @@ void log_and_exit(int status) {
   // Flush, never drop: spdlog::shutdown() would free the default logger while
   // another thread may still log through it before _Exit (a null logger: SEGV).
   if (auto logger = spdlog::default_logger()) logger->flush();
+#ifdef BW_CHECK_LEAKS_AT_EXIT
+  // _Exit skips LeakSanitizer's check at exit, so an AddressSanitizer build runs it
+  // here: memory that nothing points to any more (lost while serving) is reported,
+  // and the exit status says so; what live sessions and pools still hold is not.
+  __lsan_do_leak_check();
+#endif
   // Sessions, pools and event loops are not torn down one by one: the kernel closes
   // every socket at once, and no server can be handed to anyone any more.
   std::_Exit(status);

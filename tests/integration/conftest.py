@@ -46,6 +46,10 @@ def make_breakwater(request, postgres, tmp_path):
     yield make
     for bw in started:
         bw.stop()
+    if request.config.getoption("--sanitized"):
+        for bw in started:
+            reports = bw.sanitizer_reports()
+            assert not reports, "the sanitized binary reported:\n" + "\n".join(reports)
 
 
 @pytest.fixture
