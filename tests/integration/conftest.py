@@ -17,6 +17,41 @@ def sanitized(request):
     return request.config.getoption("--sanitized")
 
 
+@pytest.fixture(scope="session")
+def sanitizer_report_dir(request, tmp_path_factory):
+    """Under --sanitized, every process of the binary (the harness's, daemons, command
+    line runs) writes its ASan, LeakSanitizer and UBSan reports to a file of its own
+    here (`report.<pid>`) rather than to an output nobody may read."""
+    if not request.config.getoption("--sanitized"):
+        yield None
+        return
+    folder = tmp_path_factory.mktemp("sanitizer-reports")
+    saved = {name: os.environ.get(name) for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    for name, value in saved.items():
+        os.environ[name] = ":".join(filter(None, [value, f"log_path={folder}/report"]))
+    yield folder
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(autouse=True)
+def no_sanitizer_reports(sanitizer_report_dir):
+    """Fails the test whose processes wrote a sanitizer report: one that ends the
+    pooler mid-test fails the test's next step anyway, but one at the very end (the
+    last client's close, the leak check as it exits) would pass unseen. Set up before
+    the test's own fixtures, so checked after they stopped their processes."""
+    before = set(os.listdir(sanitizer_report_dir)) if sanitizer_report_dir else set()
+    yield
+    if sanitizer_report_dir is None:
+        return
+    new = sorted(set(os.listdir(sanitizer_report_dir)) - before)
+    reports = [open(os.path.join(sanitizer_report_dir, name), errors="replace").read() for name in new]
+    assert not reports, "the sanitized binary reported:\n" + "\n".join(text[:4000] for text in reports)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def open_files_limit():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -46,10 +81,6 @@ def make_breakwater(request, postgres, tmp_path):
     yield make
     for bw in started:
         bw.stop()
-    if request.config.getoption("--sanitized"):
-        for bw in started:
-            reports = bw.sanitizer_reports()
-            assert not reports, "the sanitized binary reported:\n" + "\n".join(reports)
 
 
 @pytest.fixture

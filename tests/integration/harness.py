@@ -2,7 +2,6 @@
 
 import os
 import pwd
-import re
 import shutil
 import signal
 import socket
@@ -172,11 +171,6 @@ class ServerPeakWatcher(threading.Thread):
         return self.peak
 
 
-# The first line of a sanitizer's report ("==123==ERROR: AddressSanitizer: ...",
-# "==123==ERROR: LeakSanitizer: ...", "file.cpp:10:5: runtime error: ...").
-SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak|Undefined)Sanitizer|: runtime error: ")
-
-
 class Breakwater:
     """One Breakwater process with a generated pgbouncer.ini."""
 
@@ -241,19 +235,6 @@ class Breakwater:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-    def sanitizer_reports(self):
-        """What AddressSanitizer, LeakSanitizer and UBSan wrote to this instance's output,
-        over all its starts. A report that ends the process mid-test fails that test's
-        next step; one at the very end (the last client's close, the exit's leak check)
-        would pass unseen without this."""
-        try:
-            with open(self.output_path, errors="replace") as f:
-                lines = f.read().splitlines()
-        except (AttributeError, FileNotFoundError):
-            return []
-        first = next((i for i, line in enumerate(lines) if SANITIZER_REPORT.search(line)), None)
-        return [] if first is None else lines[first:first + 40]
 
     def dsn(self, dbname="postgres", user="postgres", **extra):
         parts = [f"host=127.0.0.1 port={self.port} dbname={dbname} user={user}"]
