@@ -153,7 +153,7 @@ void IoRing::shutdown() {
       io_uring_cqe* cqe = nullptr;
       if (io_uring_wait_cqe_timeout(&ring_, &cqe, &wait) < 0) break;
       if (auto* op = static_cast<Operation*>(io_uring_cqe_get_data(cqe))) {
-        --in_kernel_;
+        left_kernel(op);
         done.push(op);
       }
       io_uring_cqe_seen(&ring_, cqe);
@@ -236,9 +236,23 @@ void IoRing::submit_queued(Operations& ops) {
     }
     io_uring_sqe_set_data(sqe, op);
     op->submitted = true;
-    ++in_kernel_;
+    entered_kernel(op);
   }
   submit();
+}
+
+void IoRing::entered_kernel([[maybe_unused]] Operation* op) {
+  ++in_kernel_;
+#if defined(__SANITIZE_ADDRESS__)
+  in_kernel_ops_.insert(op);
+#endif
+}
+
+void IoRing::left_kernel([[maybe_unused]] Operation* op) {
+  --in_kernel_;
+#if defined(__SANITIZE_ADDRESS__)
+  in_kernel_ops_.erase(op);
+#endif
 }
 
 IoRing::Collected IoRing::collect(Operations& ops, bool after_submit) {
@@ -250,7 +264,7 @@ IoRing::Collected IoRing::collect(Operations& ops, bool after_submit) {
     ++seen;
     auto* op = static_cast<Operation*>(io_uring_cqe_get_data(cqe));
     if (op == nullptr) continue;  // a cancel's own completion
-    --in_kernel_;
+    left_kernel(op);
     op->submitted = false;
     const int result = cqe->res;
     if (op->dont_wait) {
