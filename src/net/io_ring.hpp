@@ -195,6 +195,9 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   bool open(asio::io_context& io);
   void enqueue(Operation* op);
   void requeue(Operation* op);
+  // Counts a submitted operation in, and a collected one out.
+  void entered_kernel(Operation* op);
+  void left_kernel(Operation* op);
   void submit_queued(asio::detail::op_queue<asio::detail::scheduler_operation>& ops);
   // What a collect() found, for IoRing::run's choice to poll epoll or not.
   struct Collected {
@@ -241,9 +244,6 @@ class IoRing : public asio::detail::execution_context_service_base<IoRing>,
   Operation* queued_head_ = nullptr;
   Operation* queued_tail_ = nullptr;
   size_t in_kernel_ = 0;
-  // Counts a submitted operation in, and a collected one out.
-  void entered_kernel(Operation* op);
-  void left_kernel(Operation* op);
 #if defined(__SANITIZE_ADDRESS__)
   // A submitted operation is pointed to by the kernel and by the stream that
   // started it, which belongs to the session the operation resumes: while the

@@ -9,7 +9,8 @@ from harness import Breakwater, Postgres
 def pytest_addoption(parser):
     parser.addoption("--breakwater", default=os.path.join(os.path.dirname(__file__), "../../build/breakwater"))
     parser.addoption("--sanitized", action="store_true",
-                     help="the binary is an ASan/UBSan build: memory bounds apply to growth, not to absolute RSS")
+                     help="the binary is an ASan/UBSan build: memory bounds apply to growth, not to absolute "
+                          "RSS, and a sanitizer report from any of its processes fails the test")
 
 
 @pytest.fixture
