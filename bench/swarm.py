@@ -7,7 +7,6 @@ clients' own speed is measured too, uses burst_client.cpp instead."""
 
 import asyncio
 import struct
-import time
 
 PROTOCOL_3 = 196608
 
@@ -60,11 +59,15 @@ class Client:
             self.writer.close()
 
 
-async def _open_all(port, count, concurrency):
-    """Opens `count` clients, at most `concurrency` connecting at once; returns them with
-    the failures (text) and the time from the first connect to the last answer."""
+# Logins in flight at once while the idle clients are opened.
+CONNECTING_AT_ONCE = 200
+
+
+async def _open_all(port, count):
+    """Opens `count` clients, CONNECTING_AT_ONCE at a time; returns them with the
+    failures (text)."""
     clients = [Client() for _ in range(count)]
-    gate = asyncio.Semaphore(concurrency)
+    gate = asyncio.Semaphore(CONNECTING_AT_ONCE)
     failures = []
 
     async def one(client):
@@ -76,9 +79,8 @@ async def _open_all(port, count, concurrency):
                 client.close()
                 client.writer = None
 
-    start = time.monotonic()
     await asyncio.gather(*(one(c) for c in clients))
-    return clients, failures, time.monotonic() - start
+    return clients, failures
 
 
 async def _close_all(clients):
@@ -92,7 +94,7 @@ def hold_idle(port, count, while_holding):
     connected and idle, then closes them. Returns (failures, while_holding's result)."""
 
     async def run():
-        clients, failures, _ = await _open_all(port, count, concurrency=200)
+        clients, failures = await _open_all(port, count)
         # Let the pooler settle: Breakwater frees what the logins' burst left in its
         # caches within two janitor rounds (one a second), then trims malloc.
         await asyncio.sleep(3.0)
