@@ -23,12 +23,14 @@ void WorkerGroup::start() {
   for (auto& worker : workers_) {
     threads_.emplace_back([w = worker.get()] {
       w->thread_id_ = std::this_thread::get_id();
-      std::string name = "bw-worker-" + std::to_string(w->id());
-      pthread_setname_np(pthread_self(), name.c_str());
       IoRing::serve_on_this_thread(w->io_);
       w->io_.run();
       IoRing::leave_this_thread();
     });
+    // Named here rather than by the thread itself, so the name is there before the pooler listens: a thread
+    // throttled by a CPU quota may not have run a single instruction yet when the first client arrives.
+    std::string name = "bw-worker-" + std::to_string(worker->id());
+    pthread_setname_np(threads_.back().native_handle(), name.c_str());
   }
 }
 

@@ -112,7 +112,10 @@ def test_unknown_syslog_facility_stops_the_start(make_breakwater):
     assert 'unknown syslog_facility "nosuch"' in open(bw.output_path).read()
 
 
-def worker_threads(pid):
+def worker_threads(bw):
+    # The listening sockets open before the event loops start: wait until the pooler says all of them run.
+    wait_until(lambda: "process up" in bw.log() or bw.proc.poll() is not None, what="the worker threads")
+    pid = bw.proc.pid
     names = [open(f"/proc/{pid}/task/{tid}/comm").read().strip() for tid in os.listdir(f"/proc/{pid}/task")]
     return [name for name in names if name.startswith("bw-worker")]
 
@@ -126,7 +129,7 @@ def test_workers_zero_counts_the_cpus_the_affinity_mask_allows(make_breakwater):
         bw.start()  # the child inherits the mask
     finally:
         os.sched_setaffinity(0, allowed)
-    assert len(worker_threads(bw.proc.pid)) == 1
+    assert len(worker_threads(bw)) == 1
     assert "1 worker threads" in bw.log() and "1 in the affinity mask" in bw.log()
     with psycopg.connect(bw.dsn(), autocommit=True) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
@@ -167,7 +170,7 @@ def test_workers_zero_counts_the_cpu_time_the_cgroup_grants(make_breakwater):
                                    stdout=output, stderr=subprocess.STDOUT)
         wait_until(lambda: port_open(bw.port) or bw.proc.poll() is not None, what="breakwater to listen")
         assert bw.proc.poll() is None, open(os.path.join(bw.dir, "breakwater.out")).read()
-        assert len(worker_threads(bw.proc.pid)) == 1
+        assert len(worker_threads(bw)) == 1
         assert "cgroup quota 0.5 CPUs" in bw.log()
         with psycopg.connect(bw.dsn(), autocommit=True) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
