@@ -133,10 +133,14 @@ def main():
               for label, rows in runs.items()}
     pgb = median["pgbouncer"]
     print(f"\n{'median':15}{'tps':>9}{'user us/tx':>12}{'kernel us/tx':>14}{'user / PgB':>12}{'total / PgB':>13}")
+
+    def ratio(value, reference):  # a very short run may give PgBouncer no tick of user time at all
+        return f"{value / reference:.2f}x" if reference > 0 else "-"
+
     for label, m in median.items():
         print(f"{label:15}{m['tps']:>9.0f}{m['user_us']:>12.2f}{m['kernel_us']:>14.2f}"
-              f"{m['user_us'] / pgb['user_us']:>11.2f}x"
-              f"{(m['user_us'] + m['kernel_us']) / (pgb['user_us'] + pgb['kernel_us']):>12.2f}x")
+              f"{ratio(m['user_us'], pgb['user_us']):>12}"
+              f"{ratio(m['user_us'] + m['kernel_us'], pgb['user_us'] + pgb['kernel_us']):>13}")
 
 
 if __name__ == "__main__":
