@@ -293,7 +293,8 @@ void Relay::complete_link() {
   server_ = nullptr;
   LinkDone done = *done_;
   done_.reset();
-  *done.result = RelayResult{*end_, link_, std::move(detail_)};
+  *done.result =
+      RelayResult{*end_, link_, detail_.empty() ? nullptr : std::make_unique<const std::string>(std::move(detail_))};
   done.completion->complete(done.waiter);  // the session resumes, and may destroy this relay
 }
 

@@ -15,8 +15,10 @@
 
 #include <asio.hpp>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "net/buffer_pool.hpp"
 #include "net/op_memory.hpp"
@@ -57,7 +59,11 @@ enum class RelayEnd {
 struct RelayResult {
   RelayEnd end = RelayEnd::ClientGone;
   LinkState link;
-  std::string detail;
+  // What was wrong with the bytes, for the two protocol-error ends only. Every
+  // link's end passes a result through several frames: a pointer moves for less
+  // than a string.
+  std::unique_ptr<const std::string> detail;
+  std::string_view detail_text() const { return detail ? std::string_view(*detail) : std::string_view(); }
 };
 
 enum class ReleasePolicy {

@@ -24,11 +24,12 @@ SessionEnd after_relay(const RelayResult& relay, bool killed) {
       end.tell_client = ClientError{sqlstate::kProtocolViolation, "server conn crashed?"};
       break;
     case RelayEnd::ClientProtocolError:
-      end.reason = "client protocol error: " + relay.detail;
-      end.tell_client = ClientError{sqlstate::kProtocolViolation, "protocol error: " + relay.detail};
+      end.reason = "client protocol error: " + std::string(relay.detail_text());
+      end.tell_client =
+          ClientError{sqlstate::kProtocolViolation, "protocol error: " + std::string(relay.detail_text())};
       break;
     case RelayEnd::ServerProtocolError:
-      end.reason = "server protocol error: " + relay.detail;
+      end.reason = "server protocol error: " + std::string(relay.detail_text());
       end.tell_client = ClientError{sqlstate::kProtocolViolation, "server protocol error"};
       break;
   }

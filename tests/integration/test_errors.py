@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+import struct
 import subprocess
 import time
 
@@ -151,6 +152,48 @@ def test_GarbageFromClient_GetsProtocolErrorAndOthersContinue(breakwater):
             bad.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             reply = bad.recv(1024)
             assert reply[:1] == b"E" and b"08P01" in reply
+        assert good.execute("SELECT 1").fetchone() == (1,)
+
+
+def _raw_login(port):
+    """A logged-in client socket (trust), read up to its first ReadyForQuery."""
+    body = struct.pack("!i", 196608) + b"user\0postgres\0database\0postgres\0\0"
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.settimeout(20)
+    sock.sendall(struct.pack("!i", len(body) + 4) + body)
+    _read_until(sock, b"Z")
+    return sock
+
+
+def _read_until(sock, wanted):
+    """Messages up to and including the first of type `wanted`, as (type, body) pairs."""
+    messages, data = [], b""
+    while True:
+        while len(data) >= 5 and len(data) >= 1 + struct.unpack("!i", data[1:5])[0]:
+            length = struct.unpack("!i", data[1:5])[0]
+            messages.append((data[:1], data[5:1 + length]))
+            data = data[1 + length:]
+            if messages[-1][0] == wanted:
+                return messages
+        chunk = sock.recv(65536)
+        assert chunk, f"closed before {wanted!r}: {messages}"
+        data += chunk
+
+
+def test_GarbageAfterLogin_IsToldWhatWasWrongAndServerStaysUsable(make_breakwater):
+    # A framing error inside a session: the relay's scanner says what was wrong,
+    # and that detail reaches both the client's ErrorResponse and the log.
+    bw = make_breakwater(settings={"default_pool_size": "1"})
+    with _raw_login(bw.port) as bad:
+        bad.sendall(b"\x01" + struct.pack("!i", 4))
+        error = _read_until(bad, b"E")[-1][1]
+        fields = dict((f[:1], f[1:].decode()) for f in error.split(b"\0") if f)
+        assert fields[b"C"] == "08P01"
+        assert fields[b"M"] == "protocol error: unknown message type 1"
+        assert bad.recv(1024) == b""
+    wait_until(lambda: "client protocol error: unknown message type 1" in bw.log(), what="the detail in the log")
+    # The bytes never reached the server: the pool's only server serves the next client.
+    with psycopg.connect(bw.dsn()) as good:
         assert good.execute("SELECT 1").fetchone() == (1,)
 
 

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+
 #include "protocol/sqlstate.hpp"
 
 namespace breakwater::session {
@@ -13,7 +16,9 @@ namespace {
 namespace sqlstate = protocol::sqlstate;
 using Outcome = Result<RelayResult, protocol::ClientError>;
 
-RelayResult relay_ended(RelayEnd end, LinkState link = {}) { return RelayResult{end, link, "bad length"}; }
+RelayResult relay_ended(RelayEnd end, LinkState link = {}) {
+  return RelayResult{end, link, std::make_unique<const std::string>("bad length")};
+}
 
 TEST(SessionEnd, ATerminateLeavesTheServerReusableAndTellsNothing) {
   SessionEnd end = describe_end(Outcome(relay_ended(RelayEnd::ClientTerminated)), {});
