@@ -24,26 +24,24 @@ std::atomic<uint64_t> next_server_id{1};
 ServerLease& ServerLease::operator=(ServerLease&& other) noexcept {
   if (this != &other) {
     close();
-    pool_ = std::move(other.pool_);
+    pool_ = std::exchange(other.pool_, nullptr);
     server_ = std::move(other.server_);
     granted_at_ = other.granted_at_;
   }
   return *this;
 }
 
-ServerLease::~ServerLease() { close(); }
-
 void ServerLease::release_clean(std::chrono::steady_clock::time_point now) {
   if (server_) {
     if (now == std::chrono::steady_clock::time_point{}) now = net::LoopClock::now();
     pool_->give_back(std::move(server_), now);
   }
-  pool_.reset();
+  pool_ = nullptr;
 }
 
 void ServerLease::close() {
   if (server_) pool_->forget(std::move(server_));
-  pool_.reset();
+  pool_ = nullptr;
 }
 
 // ---------------------------------------------------------------- Pool
@@ -250,7 +248,7 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
   struct ForgetWake {
     WaitStop* stop;
     ~ForgetWake() {
-      if (stop != nullptr) stop->waiting.reset();
+      if (stop != nullptr) stop->waiting = nullptr;
     }
   } forget_wake{stop};
   while (true) {
@@ -286,7 +284,7 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
     start_login(login_on);
     if (blocked_by_cap) make_room_under_caps();
     if (waiter && stop != nullptr) {
-      stop->waiting = waiter;
+      stop->waiting = waiter.get();
     }
     while (waiter) {
       if (stop == nullptr || !stop->requested) {
@@ -319,7 +317,7 @@ net::Task<Result<ServerLease, ClientError>> Pool::acquire(net::Worker& worker, W
           }
         }
         if (server || failed || abandoned || timed_out) {  // out of the queue: the waiter may serve again
-          if (stop != nullptr) stop->waiting.reset();
+          if (stop != nullptr) stop->waiting = nullptr;
           retire_waiter_locked(std::move(waiter), worker.id());
           waiter.reset();
         }
@@ -380,7 +378,7 @@ std::optional<ServerLease> Pool::adopt(std::unique_ptr<ServerConnection> server,
     retire(std::move(server), "server lifetime over");
     return std::nullopt;
   }
-  if (server->looks_alive()) return ServerLease(shared_from_this(), std::move(server), now);
+  if (server->looks_alive()) return ServerLease(this, std::move(server), now);
   BW_LOG_INFO("S-{:#x}: {}/{}@{} closed by server while idle", server->id, database_, user_, server->address);
   forget(std::move(server));
   return std::nullopt;

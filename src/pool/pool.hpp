@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <deque>
+#include <utility>
 #include <vector>
 
 #include "auth/scram.hpp"
@@ -50,15 +51,25 @@ class Pool;
 // The link between a client and a server. Move-only. Releasing it clean returns
 // the server to the pool; dropping it any other way closes the server, so a
 // server in unknown state can never reach another client by accident.
+//
+// It points to its pool without owning it: whoever holds a lease holds the pool
+// too (a session, through its ClientRecord, from login to its end). Owning it
+// cost every transaction an atomic increment and decrement on the pool's count,
+// a cache line all the workers share.
 class ServerLease {
  public:
   ServerLease() = default;
-  ServerLease(std::shared_ptr<Pool> pool, std::unique_ptr<ServerConnection> server,
+  ServerLease(Pool* pool, std::unique_ptr<ServerConnection> server,
               std::chrono::steady_clock::time_point granted_at = {})
-      : pool_(std::move(pool)), server_(std::move(server)), granted_at_(granted_at) {}
-  ServerLease(ServerLease&&) noexcept = default;
+      : pool_(pool), server_(std::move(server)), granted_at_(granted_at) {}
+  ServerLease(ServerLease&& other) noexcept
+      : pool_(std::exchange(other.pool_, nullptr)), server_(std::move(other.server_)), granted_at_(other.granted_at_) {}
   ServerLease& operator=(ServerLease&& other) noexcept;
-  ~ServerLease();
+  // Inline: a lease is moved through several frames on its way to the client
+  // (acquire's result, the session's member), and each moved-from one ends here.
+  ~ServerLease() {
+    if (server_ != nullptr) close();
+  }
 
   explicit operator bool() const { return server_ != nullptr; }
   ServerConnection& server() { return *server_; }
@@ -74,7 +85,7 @@ class ServerLease {
   void close();
 
  private:
-  std::shared_ptr<Pool> pool_;
+  Pool* pool_ = nullptr;
   std::unique_ptr<ServerConnection> server_;
   std::chrono::steady_clock::time_point granted_at_{};
 };
@@ -89,10 +100,11 @@ struct PoolDeadline;
 
 // How a waiting client gives up its place (KILL_CLIENT, query_timeout): stop()
 // marks it and wakes the wait acquire() has in progress, if any. On the client's
-// worker only. A weak pointer, not a callback: nothing allocated per wait.
+// worker only. A plain pointer, not a callback: nothing allocated per wait. It is
+// set only while acquire() holds the waiter, and cleared before it lets it go.
 struct WaitStop {
   bool requested = false;
-  std::weak_ptr<PoolWaiter> waiting;  // set by acquire() while it waits
+  PoolWaiter* waiting = nullptr;
   void stop();
 };
 

@@ -47,7 +47,7 @@ void PoolWaiter::NextWake::await_resume() noexcept {
 
 void WaitStop::stop() {
   requested = true;
-  if (auto waiter = waiting.lock()) waiter->wake();
+  if (waiting != nullptr) waiting->wake();
 }
 
 std::shared_ptr<Pool::Waiter> Pool::new_waiter_locked(net::Worker& worker, Ticket ticket, Clock::time_point wake_at) {
